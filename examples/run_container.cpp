@@ -1,0 +1,2 @@
+// Placeholder: replaced by the example program.
+int main() { return 0; }

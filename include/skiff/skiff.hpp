@@ -1,0 +1,137 @@
+// libskiff: the public C++ API of the Skiff container runtime.
+//
+// A Runtime is bound to a state root directory (default /run/skiff). Every
+// call throws skiff::Error on failure and leaves nothing behind; nothing here
+// prints or exits. The CLI (`skiff`) and the shim are thin layers over it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "skiff/error.hpp"
+
+namespace skiff {
+
+enum class LogLevel { Debug, Info, Warning, Error };
+
+// Receives the library's diagnostics; the default sink drops them.
+using LogSink = std::function<void(LogLevel, std::string_view)>;
+
+struct RuntimeOptions {
+  std::string root = "/run/skiff";
+  LogSink log;
+};
+
+enum class Status { Creating, Created, Running, Paused, Stopped };
+const char* status_name(Status status);
+
+// The OCI state of a container (runtime-spec "state"), plus runc's extras.
+struct ContainerState {
+  std::string oci_version;
+  std::string id;
+  Status status = Status::Stopped;
+  pid_t pid = 0;  // 0 once stopped
+  std::string bundle;
+  std::string rootfs;
+  std::string created;  // RFC 3339
+  std::string owner;
+  std::map<std::string, std::string> annotations;
+
+  // The state as runtime-spec JSON text.
+  [[nodiscard]] std::string to_json() const;
+};
+
+struct CreateOptions {
+  std::string bundle = ".";
+  std::string pid_file;        // written with the init's pid when set
+  std::string console_socket;  // AF_UNIX path receiving the pty master
+  int preserve_fds = 0;        // fds 3..3+N-1 are passed to the container
+  bool no_pivot = false;
+  bool no_new_keyring = false;
+};
+
+struct RunOptions {
+  bool detach = false;
+  bool keep = false;  // keep the stopped container (foreground run only)
+};
+
+// A process to start in a running container (runc exec).
+struct ExecOptions {
+  std::string process_file;  // a runtime-spec "process" JSON; overrides the fields below
+  std::vector<std::string> args;
+  std::vector<std::string> env;  // appended to the container's environment
+  std::string cwd;               // empty: the container's cwd
+  std::optional<uint32_t> uid;
+  std::optional<uint32_t> gid;
+  std::vector<uint32_t> additional_gids;
+  std::vector<std::string> capabilities;  // added to the container's sets
+  bool tty = false;
+  bool no_new_privs = false;
+  bool detach = false;
+  bool ignore_paused = false;
+  std::string pid_file;
+  std::string console_socket;
+  int preserve_fds = 0;
+};
+
+struct ProcessInfo {
+  pid_t pid = 0;
+  // Foreground only: how the process ended, as a shell reports it
+  // (exit status, or 128 + signal).
+  int exit_code = 0;
+};
+
+class Runtime {
+ public:
+  explicit Runtime(RuntimeOptions options = {});
+
+  // Set the container up and leave its init waiting for start().
+  ContainerState create(const std::string& id, const CreateOptions& options);
+  // Let a created container's init run its process.
+  void start(const std::string& id);
+  // create + start; in the foreground also wait, remove (unless keep) and
+  // report the exit code. The caller should be a child subreaper so the init
+  // can be reaped (the CLI is).
+  ProcessInfo run(const std::string& id, const CreateOptions& options, const RunOptions& run);
+  // Start another process in the container; in the foreground wait for it.
+  ProcessInfo exec(const std::string& id, const ExecOptions& options);
+  // Signal the init (or every process in the container with all).
+  void kill(const std::string& id, int signal, bool all = false);
+  // Remove a stopped container (force: kill it first). Runs poststop hooks.
+  void remove(const std::string& id, bool force = false);
+  // Wait for the init of a container created by this process; returns the
+  // exit code (128 + signal when killed).
+  int wait(const std::string& id);
+
+  ContainerState state(const std::string& id) const;
+  std::vector<ContainerState> list() const;
+  std::vector<pid_t> pids(const std::string& id) const;
+
+  void pause(const std::string& id);
+  void resume(const std::string& id);
+
+  [[nodiscard]] const RuntimeOptions& options() const { return options_; }
+
+ private:
+  RuntimeOptions options_;
+};
+
+// Parse a signal given by name ("KILL", "SIGKILL") or number ("9").
+int parse_signal(std::string_view text);
+
+// The runtime-spec features document (features.md) as JSON text.
+std::string features_json();
+
+// A default config.json like `runc spec` (rootless adjusts it for user namespaces).
+std::string default_spec_json(bool rootless);
+
+// Version information and compiled-in features, one per line.
+std::string version_text();
+
+}  // namespace skiff

@@ -1,0 +1,47 @@
+// The container's cgroup. One interface over cgroup v2 (unified) and v1/hybrid
+// hosts; the layout is read from /proc/self/mountinfo, never assumed.
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace skiff::cgroups {
+
+class Cgroup {
+ public:
+  virtual ~Cgroup() = default;
+
+  // Create the cgroup directories (v2: one; v1: one per mounted controller).
+  // Throws if it cannot; leaves nothing behind on failure.
+  virtual void create() = 0;
+  // v2: an O_DIRECTORY fd of the cgroup for clone3(CLONE_INTO_CGROUP);
+  // -1 on v1 (use add_process instead).
+  virtual int clone_into_fd() const = 0;
+  // Move a process into the cgroup (every hierarchy on v1).
+  virtual void add_process(pid_t pid) = 0;
+  // Apply linux.resources (the cgroups issue fills this in).
+  virtual void apply(const nlohmann::json& resources) = 0;
+  // Pids of every process in the cgroup.
+  virtual std::vector<pid_t> pids() const = 0;
+  // Freeze / thaw every process.
+  virtual void freeze() = 0;
+  virtual void thaw() = 0;
+  virtual bool frozen() const = 0;
+  // Remove the directories (kills nothing; call after the processes exit).
+  virtual void destroy() = 0;
+
+  // What to record in the state so a later command can reopen it.
+  virtual nlohmann::json to_json() const = 0;
+};
+
+// The cgroup for a container: path is linux.cgroupsPath (empty: "/skiff/<id>").
+std::unique_ptr<Cgroup> make_cgroup(const std::string& path, const std::string& id);
+// Reopen a cgroup recorded in a container's state.
+std::unique_ptr<Cgroup> load_cgroup(const nlohmann::json& saved);
+
+}  // namespace skiff::cgroups
