@@ -1,0 +1,25 @@
+// Internal helpers shared by the lifecycle operations.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "cgroups/cgroup.hpp"
+#include "runtime/state.hpp"
+#include "skiff/skiff.hpp"
+
+namespace skiff::runtime {
+
+// The state JSON hooks get on stdin (runtime-spec "state").
+std::string hook_state_json(const SavedState& saved, Status status);
+
+// The recorded cgroup of a container, or nullptr when none was recorded.
+std::unique_ptr<cgroups::Cgroup> container_cgroup(const SavedState& saved);
+bool container_frozen(const SavedState& saved);
+
+// Block until the process behind pidfd exits (reaping it when it is ours).
+void wait_for_exit(pid_t pid, int pidfd);
+
+void log(const RuntimeOptions& options, LogLevel level, const std::string& message);
+
+}  // namespace skiff::runtime

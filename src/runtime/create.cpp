@@ -1,0 +1,236 @@
+// Runtime::create: from a bundle to an init waiting for `start`.
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <functional>
+#include <vector>
+
+#include "namespaces/namespaces.hpp"
+#include "oci/spec.hpp"
+#include "runtime/container.hpp"
+#include "runtime/hooks.hpp"
+#include "runtime/init.hpp"
+#include "runtime/process.hpp"
+#include "runtime/state.hpp"
+#include "runtime/sync.hpp"
+#include "util/error.hpp"
+#include "util/fd.hpp"
+#include "util/fs.hpp"
+
+namespace skiff {
+
+namespace {
+
+using runtime::SyncSocket;
+using runtime::SyncType;
+
+// Undo steps run in reverse order unless the operation completed.
+class Rollback {
+ public:
+  ~Rollback() {
+    if (committed_) return;
+    for (auto it = steps_.rbegin(); it != steps_.rend(); ++it) {
+      try {
+        (*it)();
+      } catch (...) {
+      }
+    }
+  }
+  void add(std::function<void()> step) { steps_.push_back(std::move(step)); }
+  void commit() { committed_ = true; }
+
+ private:
+  std::vector<std::function<void()>> steps_;
+  bool committed_ = false;
+};
+
+std::string checked_rootfs(const oci::Spec& spec, const std::string& bundle) {
+  std::string rootfs = absolute_path(spec.root.path, bundle);
+  struct stat st;
+  if (::stat(rootfs.c_str(), &st) != 0) throw_errno("root.path: " + rootfs);
+  if (!S_ISDIR(st.st_mode)) throw Error("root.path: " + rootfs + ": not a directory");
+  return rootfs;
+}
+
+UniqueFd connect_console_socket(const std::string& path) {
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  if (path.size() >= sizeof address.sun_path) throw Error("--console-socket " + path + ": path too long");
+  path.copy(address.sun_path, path.size());
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) throw_errno("--console-socket: socket");
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0)
+    throw_errno("--console-socket " + path);
+  return fd;
+}
+
+bool creates(const oci::Spec& spec, oci::NamespaceType type) {
+  if (!spec.linux) return false;
+  const auto* ns = spec.linux->find_namespace(type);
+  return ns && ns->path.empty();
+}
+
+struct Launch {
+  pid_t pid = 0;
+  UniqueFd pidfd;
+};
+
+// Everything the child needs is already in its copy of our memory: clone3
+// has fork semantics, so no serialisation and no re-exec of our binary.
+Launch launch_init(const oci::Spec& spec, const runtime::InitConfig& config, int cgroup_fd,
+                   SyncSocket& parent_end, SyncSocket& child_end) {
+  uint64_t flags = namespaces::new_namespace_flags(spec.linux ? &*spec.linux : nullptr);
+  flags &= ~static_cast<uint64_t>(CLONE_NEWTIME);  // offsets must be set before anyone enters
+  if (config.unshare_cgroupns) flags &= ~static_cast<uint64_t>(CLONE_NEWCGROUP);
+  Launch launch;
+
+  if (!namespaces::joins_namespaces(spec.linux ? &*spec.linux : nullptr)) {
+    auto child = runtime::clone3_process(flags, cgroup_fd);
+    if (child.pid == 0) {
+      parent_end.close();
+      runtime::run_init(config);
+    }
+    launch.pid = child.pid;
+    launch.pidfd.reset(child.pidfd);
+    return launch;
+  }
+
+  // Joining namespaces by path (a pid namespace only applies to children):
+  // an intermediate process joins them, clones the init, and reports its pid.
+  auto intermediate = runtime::clone3_process(0, cgroup_fd);
+  if (intermediate.pid == 0) {
+    parent_end.close();
+    try {
+      namespaces::join_namespaces(*spec.linux);
+      auto init = runtime::clone3_process(flags, cgroup_fd);
+      if (init.pid == 0) runtime::run_init(config);
+      child_end.send(SyncType::ChildPid, init.pid);
+      ::_exit(0);
+    } catch (const Error& e) {
+      try {
+        child_end.send(SyncType::Error, e.err(), e.what());
+      } catch (...) {
+      }
+      ::_exit(1);
+    }
+  }
+  UniqueFd intermediate_fd(intermediate.pidfd);
+  try {
+    launch.pid = static_cast<pid_t>(parent_end.expect(SyncType::ChildPid).value);
+  } catch (...) {
+    runtime::wait_exit_code(intermediate.pid);
+    throw;
+  }
+  runtime::wait_exit_code(intermediate.pid);
+  launch.pidfd.reset(runtime::pidfd_open(launch.pid));
+  if (!launch.pidfd) throw_errno("pidfd_open of the container init");
+  return launch;
+}
+
+void write_pid_file(const std::string& path, pid_t pid) {
+  if (path.empty()) return;
+  write_file_atomic(path, std::to_string(pid), 0644);
+}
+
+}  // namespace
+
+ContainerState Runtime::create(const std::string& id, const CreateOptions& options) {
+  runtime::validate_id(id);
+  std::string bundle = absolute_path(options.bundle, std::filesystem::current_path().string());
+  oci::Spec spec = oci::load_spec(bundle);
+  if (!spec.process) throw Error("process: required to create a container");
+  std::string rootfs = checked_rootfs(spec, bundle);
+
+  runtime::StateStore store(options_.root);
+  store.create_dir(id);
+  Rollback rollback;
+  rollback.add([&] { store.remove_dir(id); });
+
+  std::string fifo_path = store.fifo(id);
+  if (::mkfifo(fifo_path.c_str(), 0622) != 0) throw_errno(fifo_path);
+  UniqueFd fifo(::open(fifo_path.c_str(), O_PATH | O_CLOEXEC));
+  if (!fifo) throw_errno(fifo_path);
+
+  auto cgroup = cgroups::make_cgroup(spec.linux ? spec.linux->cgroups_path : "", id);
+  cgroup->create();
+  rollback.add([&] { cgroup->destroy(); });
+  if (spec.linux && !spec.linux->resources.is_null()) cgroup->apply(spec.linux->resources);
+
+  UniqueFd console;
+  if (spec.process->terminal) {
+    if (options.console_socket.empty())
+      throw Error("process.terminal: a --console-socket is required to create a container with a terminal");
+    console = connect_console_socket(options.console_socket);
+  }
+
+  auto [parent_end, child_end] = SyncSocket::make_pair();
+  runtime::InitConfig config;
+  config.spec = &spec;
+  config.rootfs.rootfs = rootfs;
+  config.rootfs.bundle = bundle;
+  config.rootfs.no_pivot = options.no_pivot;
+  config.rootfs.new_user_ns = creates(spec, oci::NamespaceType::User);
+  config.rootfs.new_cgroup_ns = creates(spec, oci::NamespaceType::Cgroup);
+  config.sync = &child_end;
+  config.fifo_fd = fifo.get();
+  config.console_fd = console.get();
+  config.preserve_fds = options.preserve_fds;
+  config.no_new_keyring = options.no_new_keyring;
+  // On v1 the init joins its cgroup after clone: its cgroup namespace must be
+  // created after that, or the namespace root would be the host's cgroup.
+  config.unshare_cgroupns = config.rootfs.new_cgroup_ns && cgroup->clone_into_fd() < 0;
+  config.wait_for_parent = config.rootfs.new_user_ns || cgroup->clone_into_fd() < 0 ||
+                           namespaces::joins_namespaces(spec.linux ? &*spec.linux : nullptr);
+
+  Launch launch = launch_init(spec, config, cgroup->clone_into_fd(), parent_end, child_end);
+  child_end.close();
+  console.reset();
+  pid_t pid = launch.pid;
+  int pidfd = launch.pidfd.get();
+  rollback.add([pid, pidfd] {
+    runtime::pidfd_send_signal(pidfd, SIGKILL);
+    runtime::wait_for_exit(pid, pidfd);
+  });
+
+  if (cgroup->clone_into_fd() < 0) cgroup->add_process(pid);
+  if (config.rootfs.new_user_ns) namespaces::write_id_maps(pid, *spec.linux);
+  if (config.wait_for_parent) parent_end.send(SyncType::MapsWritten);
+
+  runtime::SavedState saved;
+  saved.id = id;
+  saved.pid = pid;
+  saved.start_time = runtime::process_start_time(pid).value_or(0);
+  saved.bundle = bundle;
+  saved.rootfs = rootfs;
+  saved.created = runtime::rfc3339_now();
+  saved.owner = "root";
+  saved.annotations = spec.annotations;
+  saved.cgroup = cgroup->to_json();
+  saved.config = spec.raw;
+  saved.use_terminal = spec.process->terminal;
+
+  parent_end.expect(SyncType::RunHooks);
+  std::string creating = runtime::hook_state_json(saved, Status::Creating);
+  runtime::run_hooks(spec.hooks.prestart, "prestart", creating);
+  runtime::run_hooks(spec.hooks.create_runtime, "createRuntime", creating);
+  parent_end.send(SyncType::HooksDone, 0, creating);
+  parent_end.expect(SyncType::Ready);
+
+  store.save(saved);
+  write_pid_file(options.pid_file, pid);
+  rollback.commit();
+
+  ContainerState state = store.public_state(saved);
+  state.status = Status::Created;
+  return state;
+}
+
+}  // namespace skiff

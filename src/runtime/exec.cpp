@@ -1,0 +1,180 @@
+// Runtime::exec: start another process inside a running container.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "namespaces/namespaces.hpp"
+#include "oci/spec.hpp"
+#include "runtime/container.hpp"
+#include "runtime/process.hpp"
+#include "runtime/process_setup.hpp"
+#include "runtime/state.hpp"
+#include "runtime/sync.hpp"
+#include "util/error.hpp"
+#include "util/fd.hpp"
+#include "util/fs.hpp"
+
+namespace skiff {
+
+namespace {
+
+using runtime::SyncSocket;
+using runtime::SyncType;
+
+// Replace NAME=... entries of env by those in overrides, append the others.
+void merge_env(std::vector<std::string>& env, const std::vector<std::string>& overrides) {
+  for (const auto& entry : overrides) {
+    std::string name = entry.substr(0, entry.find('='));
+    bool replaced = false;
+    for (auto& existing : env) {
+      if (existing.compare(0, name.size() + 1, name + "=") == 0) {
+        existing = entry;
+        replaced = true;
+      }
+    }
+    if (!replaced) env.push_back(entry);
+  }
+}
+
+oci::Process exec_process_spec(const oci::Spec& spec, const ExecOptions& options) {
+  if (!options.process_file.empty()) {
+    nlohmann::json json;
+    try {
+      json = nlohmann::json::parse(read_file(options.process_file));
+    } catch (const nlohmann::json::exception& e) {
+      throw Error(options.process_file + ": invalid JSON: " + e.what());
+    }
+    return oci::parse_process(json, options.process_file);
+  }
+  oci::Process process = spec.process ? *spec.process : oci::Process{};
+  if (options.args.empty()) throw Error("exec: no command given (args or --process)");
+  process.args = options.args;
+  process.terminal = options.tty;
+  merge_env(process.env, options.env);
+  if (!options.cwd.empty()) process.cwd = options.cwd;
+  if (options.uid) process.user.uid = *options.uid;
+  if (options.gid) process.user.gid = *options.gid;
+  if (!options.additional_gids.empty()) process.user.additional_gids = options.additional_gids;
+  if (options.no_new_privs) process.no_new_privileges = true;
+  if (!options.capabilities.empty()) {
+    if (!process.capabilities) process.capabilities = oci::Capabilities{};
+    for (auto* set : {&process.capabilities->bounding, &process.capabilities->effective,
+                      &process.capabilities->permitted, &process.capabilities->ambient,
+                      &process.capabilities->inheritable})
+      set->insert(set->end(), options.capabilities.begin(), options.capabilities.end());
+  }
+  return process;
+}
+
+UniqueFd connect_console(const std::string& path) {
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  if (path.size() >= sizeof address.sun_path) throw Error("--console-socket " + path + ": path too long");
+  path.copy(address.sun_path, path.size());
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd || ::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0)
+    throw_errno("--console-socket " + path);
+  return fd;
+}
+
+// The exec'd process itself, already inside every namespace of the container.
+[[noreturn]] void exec_child(const oci::Process& process, int console_fd, int preserve_fds,
+                             const SyncSocket& sync) {
+  try {
+    if (process.terminal) runtime::setup_terminal(process, console_fd);
+    if (console_fd >= 0) ::close(console_fd);
+    runtime::apply_rlimits(process);
+    runtime::switch_user(process);
+    runtime::change_directory(process);
+    if (process.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+      throw_errno("process.noNewPrivileges");
+    std::string path = runtime::resolve_executable(process);
+    runtime::exec_process(process, path, preserve_fds);
+  } catch (const Error& e) {
+    try {
+      sync.send(SyncType::Error, e.err(), e.what());
+    } catch (...) {
+    }
+  }
+  ::_exit(127);
+}
+
+}  // namespace
+
+ProcessInfo Runtime::exec(const std::string& id, const ExecOptions& options) {
+  runtime::StateStore store(options_.root);
+  runtime::SavedState saved = store.load(id);
+  bool frozen = runtime::container_frozen(saved);
+  Status status = store.status(saved, frozen);
+  if (status == Status::Stopped) throw Error("container \"" + id + "\" is not running");
+  if (status == Status::Paused && !options.ignore_paused)
+    throw Error("container \"" + id + "\" is paused (use --ignore-paused)");
+
+  oci::Spec spec = oci::parse_spec(saved.config.dump());
+  oci::Process process = exec_process_spec(spec, options);
+  UniqueFd pidfd(runtime::pidfd_open(saved.pid));
+  if (!pidfd || !runtime::process_is_ours(saved.pid, saved.start_time))
+    throw Error("container \"" + id + "\" is not running");
+  UniqueFd console;
+  if (process.terminal) {
+    if (options.console_socket.empty())
+      throw Error("process.terminal: a --console-socket is required for a terminal");
+    console = connect_console(options.console_socket);
+  }
+  auto cgroup = runtime::container_cgroup(saved);
+  int cgroup_fd = cgroup ? cgroup->clone_into_fd() : -1;
+
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+  auto [parent_end, child_end] = SyncSocket::make_pair();
+  // The pid namespace only applies to children: an intermediate joins the
+  // namespaces and forks the process, which then comes back to us.
+  auto intermediate = runtime::clone3_process(0, cgroup_fd);
+  if (intermediate.pid == 0) {
+    parent_end.close();
+    try {
+      ::prctl(PR_SET_DUMPABLE, 0);
+      child_end.expect(SyncType::Proceed);
+      namespaces::join_process_namespaces(saved.pid, pidfd.get());
+      auto child = runtime::clone3_process(0, -1);
+      if (child.pid == 0) exec_child(process, console.get(), options.preserve_fds, child_end);
+      child_end.send(SyncType::ChildPid, child.pid);
+    } catch (const Error& e) {
+      try {
+        child_end.send(SyncType::Error, e.err(), e.what());
+      } catch (...) {
+      }
+      ::_exit(1);
+    }
+    ::_exit(0);
+  }
+  UniqueFd intermediate_fd(intermediate.pidfd);
+  child_end.close();
+  console.reset();
+  pid_t pid = 0;
+  try {
+    if (cgroup && cgroup_fd < 0) cgroup->add_process(intermediate.pid);
+    parent_end.send(SyncType::Proceed);
+    pid = static_cast<pid_t>(parent_end.expect(SyncType::ChildPid).value);
+  } catch (...) {
+    runtime::pidfd_send_signal(intermediate_fd.get(), SIGKILL);
+    runtime::wait_exit_code(intermediate.pid);
+    throw;
+  }
+  runtime::wait_exit_code(intermediate.pid);
+  try {
+    parent_end.expect_closed();
+  } catch (...) {
+    runtime::wait_exit_code(pid);
+    throw;
+  }
+  if (!options.pid_file.empty()) write_file_atomic(options.pid_file, std::to_string(pid), 0644);
+  ProcessInfo info{pid, 0};
+  if (options.detach) return info;
+  info.exit_code = runtime::wait_exit_code(pid);
+  return info;
+}
+
+}  // namespace skiff

@@ -1,0 +1,15 @@
+// OCI hooks: each runs with the container state JSON on its stdin and is
+// killed when its timeout passes.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "oci/spec.hpp"
+
+namespace skiff::runtime {
+
+// Run hooks in order; the first failure throws "hooks.<kind>[i] (<path>): <cause>".
+void run_hooks(const std::vector<oci::Hook>& hooks, const char* kind, const std::string& state_json);
+
+}  // namespace skiff::runtime

@@ -1,0 +1,149 @@
+#include "runtime/init.hpp"
+
+#include <fcntl.h>
+#include <linux/keyctl.h>
+#include <sched.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include <csignal>
+
+#include "namespaces/namespaces.hpp"
+#include "runtime/hooks.hpp"
+#include "runtime/process_setup.hpp"
+#include "util/error.hpp"
+#include "util/fd.hpp"
+
+#ifndef PROC_SUPER_MAGIC
+#define PROC_SUPER_MAGIC 0x9fa0
+#endif
+
+namespace skiff::runtime {
+
+namespace {
+
+bool creates(const oci::Spec& spec, oci::NamespaceType type) {
+  if (!spec.linux) return false;
+  const auto* ns = spec.linux->find_namespace(type);
+  return ns && ns->path.empty();
+}
+
+void become_root_in_user_namespace() {
+  if (::setresgid(0, 0, 0) != 0) throw_errno("setresgid(0) in the user namespace (is gid 0 mapped?)");
+  if (::setresuid(0, 0, 0) != 0) throw_errno("setresuid(0) in the user namespace (is uid 0 mapped?)");
+}
+
+void set_names(const oci::Spec& spec) {
+  if (!spec.hostname.empty() && ::sethostname(spec.hostname.data(), spec.hostname.size()) != 0)
+    throw_errno("hostname \"" + spec.hostname + "\"");
+  if (!spec.domainname.empty() && ::setdomainname(spec.domainname.data(), spec.domainname.size()) != 0)
+    throw_errno("domainname \"" + spec.domainname + "\"");
+}
+
+// A fresh session keyring so containers do not share the host's (runc does
+// the same unless --no-new-keyring).
+void join_new_session_keyring() {
+  if (::syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, nullptr) < 0 && errno != ENOSYS)
+    throw_errno("creating a session keyring");
+}
+
+// Write to /proc only through a procfs we verified: a container could mount
+// something else there.
+void write_sysctls(const oci::Spec& spec) {
+  if (!spec.linux || spec.linux->sysctl.empty()) return;
+  UniqueFd proc_sys(::open("/proc/sys", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  struct statfs fs;
+  if (!proc_sys || ::fstatfs(proc_sys.get(), &fs) != 0 || fs.f_type != PROC_SUPER_MAGIC)
+    throw Error("linux.sysctl: /proc/sys is not a procfs in the container");
+  for (const auto& [key, value] : spec.linux->sysctl) {
+    std::string relative = key;
+    for (char& c : relative)
+      if (c == '.') c = '/';
+    UniqueFd fd(::openat(proc_sys.get(), relative.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!fd || ::write(fd.get(), value.data(), value.size()) < 0) throw_errno("linux.sysctl[\"" + key + "\"]");
+  }
+}
+
+// Block until `start` opens the other end of exec.fifo, then tell it we run.
+void wait_for_start(int fifo_fd) {
+  std::string path = "/proc/self/fd/" + std::to_string(fifo_fd);
+  UniqueFd fifo(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fifo) throw_errno("opening exec.fifo");
+  char byte = '0';
+  if (::write(fifo.get(), &byte, 1) != 1) throw_errno("writing exec.fifo");
+}
+
+std::string state_for_hooks(const std::string& text, const char* status) {
+  auto state = nlohmann::json::parse(text);
+  state["status"] = status;
+  return state.dump();
+}
+
+void setup_container(const InitConfig& config, std::string& path, std::string& hook_state) {
+  const oci::Spec& spec = *config.spec;
+  const oci::Process& process = *spec.process;
+  // Die with the parent while it still drives the setup.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  // Nobody in the container may ptrace us or open /proc/<pid>/exe while we
+  // still run runtime code (CVE-2019-5736 class); execve resets it.
+  ::prctl(PR_SET_DUMPABLE, 0);
+  if (config.wait_for_parent) config.sync->expect(SyncType::MapsWritten);
+  if (creates(spec, oci::NamespaceType::User)) become_root_in_user_namespace();
+  if (config.unshare_cgroupns && ::unshare(CLONE_NEWCGROUP) != 0) throw_errno("creating the cgroup namespace");
+  if (!config.no_new_keyring) join_new_session_keyring();
+  if (creates(spec, oci::NamespaceType::Time)) namespaces::enter_new_time_namespace(*spec.linux);
+  if (creates(spec, oci::NamespaceType::Uts)) set_names(spec);
+
+  mounts::prepare_rootfs(spec, config.rootfs);
+  config.sync->send(SyncType::RunHooks);
+  hook_state = config.sync->expect(SyncType::HooksDone).text;
+  run_hooks(spec.hooks.create_container, "createContainer", state_for_hooks(hook_state, "created"));
+  mounts::enter_rootfs(spec, config.rootfs);
+
+  if (process.terminal) setup_terminal(process, config.console_fd);
+  if (config.console_fd >= 0) ::close(config.console_fd);
+  write_sysctls(spec);
+  mounts::finalize_rootfs(spec, config.rootfs);
+
+  apply_rlimits(process);
+  apply_oom_score_adj(process);
+  switch_user(process);
+  change_directory(process);
+  if (process.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+    throw_errno("process.noNewPrivileges");
+  path = resolve_executable(process);
+  ::prctl(PR_SET_PDEATHSIG, 0);
+}
+
+}  // namespace
+
+void run_init(const InitConfig& config) {
+  std::string path, hook_state;
+  try {
+    setup_container(config, path, hook_state);
+    config.sync->send(SyncType::Ready);
+    config.sync->close();
+  } catch (const std::exception& e) {
+    try {
+      const auto* error = dynamic_cast<const Error*>(&e);
+      config.sync->send(SyncType::Error, error ? error->err() : 0, e.what());
+    } catch (...) {
+    }
+    ::_exit(1);
+  }
+  try {
+    wait_for_start(config.fifo_fd);
+    ::close(config.fifo_fd);
+    run_hooks(config.spec->hooks.start_container, "startContainer", state_for_hooks(hook_state, "running"));
+    exec_process(*config.spec->process, path, config.preserve_fds);
+  } catch (const std::exception& e) {
+    // Nobody listens any more: stderr is the container's, as for runc.
+    std::string message = std::string("skiff init: ") + e.what() + "\n";
+    (void)!::write(STDERR_FILENO, message.data(), message.size());
+  }
+  ::_exit(127);
+}
+
+}  // namespace skiff::runtime

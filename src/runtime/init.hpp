@@ -1,0 +1,29 @@
+// The container's init: the code a freshly cloned child runs to isolate
+// itself, wait for `start`, and exec the container's process.
+#pragma once
+
+#include <string>
+
+#include "mounts/rootfs.hpp"
+#include "oci/spec.hpp"
+#include "runtime/sync.hpp"
+
+namespace skiff::runtime {
+
+struct InitConfig {
+  const oci::Spec* spec = nullptr;
+  mounts::RootfsContext rootfs;
+  SyncSocket* sync = nullptr;  // the child's end
+  int fifo_fd = -1;            // O_PATH fd of exec.fifo
+  int console_fd = -1;         // connected console socket, or -1
+  int preserve_fds = 0;
+  bool no_new_keyring = false;
+  bool wait_for_parent = false;  // maps or cgroup placement pending: wait for MapsWritten
+  bool unshare_cgroupns = false;  // v1: create the cgroup namespace once placed in the cgroup
+};
+
+// Never returns: execs the container process or _exits after reporting the
+// failure to the parent over the sync socket.
+[[noreturn]] void run_init(const InitConfig& config);
+
+}  // namespace skiff::runtime

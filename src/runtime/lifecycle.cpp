@@ -1,0 +1,267 @@
+// Runtime operations on an existing container: start, run, kill, delete,
+// wait, state, list, ps, pause, resume.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "oci/spec.hpp"
+#include "runtime/container.hpp"
+#include "runtime/hooks.hpp"
+#include "runtime/process.hpp"
+#include "runtime/state.hpp"
+#include "util/error.hpp"
+#include "util/fd.hpp"
+#include "util/fs.hpp"
+
+namespace skiff {
+
+namespace runtime {
+
+std::string hook_state_json(const SavedState& saved, Status status) {
+  nlohmann::json state = {{"ociVersion", oci::kSpecVersion}, {"id", saved.id},
+                          {"status", status_name(status)},    {"pid", saved.pid},
+                          {"bundle", saved.bundle},           {"annotations", saved.annotations}};
+  return state.dump();
+}
+
+std::unique_ptr<cgroups::Cgroup> container_cgroup(const SavedState& saved) {
+  if (saved.cgroup.is_null()) return nullptr;
+  return cgroups::load_cgroup(saved.cgroup);
+}
+
+bool container_frozen(const SavedState& saved) {
+  try {
+    auto cgroup = container_cgroup(saved);
+    return cgroup && cgroup->frozen();
+  } catch (const Error&) {
+    return false;
+  }
+}
+
+void wait_for_exit(pid_t pid, int pidfd) {
+  pollfd p{pidfd, POLLIN, 0};
+  while (::poll(&p, 1, -1) < 0 && errno == EINTR) {
+  }
+  // Reap it when it is our child; a no-op otherwise.
+  while (::waitpid(pid, nullptr, WNOHANG) < 0 && errno == EINTR) {
+  }
+}
+
+void log(const RuntimeOptions& options, LogLevel level, const std::string& message) {
+  if (options.log) options.log(level, message);
+}
+
+}  // namespace runtime
+
+namespace {
+
+using runtime::SavedState;
+using runtime::StateStore;
+
+Status live_status(const StateStore& store, const SavedState& saved) {
+  return store.status(saved, runtime::container_frozen(saved));
+}
+
+// A pidfd for the init that is guaranteed to be the process we started.
+UniqueFd open_init(const SavedState& saved) {
+  UniqueFd pidfd(runtime::pidfd_open(saved.pid));
+  if (!pidfd || !runtime::process_is_ours(saved.pid, saved.start_time)) return UniqueFd();
+  return pidfd;
+}
+
+oci::Hooks saved_hooks(const SavedState& saved) {
+  try {
+    return oci::parse_spec(saved.config.dump()).hooks;
+  } catch (const Error&) {
+    return {};
+  }
+}
+
+void signal_all(const SavedState& saved, int signal) {
+  auto cgroup = runtime::container_cgroup(saved);
+  if (!cgroup) return;
+  for (pid_t pid : cgroup->pids()) ::kill(pid, signal);
+}
+
+}  // namespace
+
+const char* status_name(Status status) {
+  switch (status) {
+    case Status::Creating: return "creating";
+    case Status::Created: return "created";
+    case Status::Running: return "running";
+    case Status::Paused: return "paused";
+    case Status::Stopped: return "stopped";
+  }
+  return "unknown";
+}
+
+std::string ContainerState::to_json() const {
+  nlohmann::json j = {{"ociVersion", oci_version}, {"id", id},         {"pid", pid},
+                      {"status", status_name(status)}, {"bundle", bundle}, {"rootfs", rootfs},
+                      {"created", created},       {"owner", owner}};
+  if (!annotations.empty()) j["annotations"] = annotations;
+  return j.dump(2);
+}
+
+Runtime::Runtime(RuntimeOptions options) : options_(std::move(options)) {}
+
+ContainerState Runtime::state(const std::string& id) const {
+  StateStore store(options_.root);
+  SavedState saved = store.load(id);
+  ContainerState state = store.public_state(saved);
+  state.status = live_status(store, saved);
+  if (state.status == Status::Stopped) state.pid = 0;
+  return state;
+}
+
+std::vector<ContainerState> Runtime::list() const {
+  std::vector<ContainerState> states;
+  for (const auto& id : StateStore(options_.root).ids()) {
+    try {
+      states.push_back(state(id));
+    } catch (const Error&) {
+      // Removed while we listed it.
+    }
+  }
+  return states;
+}
+
+void Runtime::start(const std::string& id) {
+  StateStore store(options_.root);
+  SavedState saved = store.load(id);
+  Status status = live_status(store, saved);
+  if (status != Status::Created)
+    throw Error("container \"" + id + "\" cannot be started: it is " + status_name(status) + ", not created");
+  UniqueFd pidfd = open_init(saved);
+  UniqueFd fifo(::open(store.fifo(id).c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  if (!fifo) throw_errno(store.fifo(id));
+  // Wait for the init's byte, or for the init to die.
+  pollfd fds[2] = {{fifo.get(), POLLIN, 0}, {pidfd.get(), POLLIN, 0}};
+  for (;;) {
+    int n = ::poll(fds, 2, -1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw_errno("waiting for the container init");
+    if (fds[0].revents & POLLIN) break;
+    if (fds[1].revents) throw Error("container \"" + id + "\": the init exited before start");
+  }
+  char byte;
+  if (::read(fifo.get(), &byte, 1) != 1) throw Error("container \"" + id + "\": the init exited before start");
+  ::unlink(store.fifo(id).c_str());
+  try {
+    runtime::run_hooks(saved_hooks(saved).poststart, "poststart",
+                       runtime::hook_state_json(saved, Status::Running));
+  } catch (const Error& e) {
+    runtime::log(options_, LogLevel::Warning, e.what());
+  }
+}
+
+ProcessInfo Runtime::run(const std::string& id, const CreateOptions& options, const RunOptions& run) {
+  // Orphaned container processes (after an intermediate exits) come to us.
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+  ContainerState created = create(id, options);
+  try {
+    start(id);
+  } catch (...) {
+    try {
+      remove(id, true);
+    } catch (...) {
+    }
+    throw;
+  }
+  ProcessInfo info{created.pid, 0};
+  if (run.detach) return info;
+  info.exit_code = wait(id);
+  if (!run.keep) remove(id, true);
+  return info;
+}
+
+int Runtime::wait(const std::string& id) {
+  SavedState saved = StateStore(options_.root).load(id);
+  int status = 0;
+  for (;;) {
+    if (::waitpid(saved.pid, &status, 0) >= 0) return runtime::exit_code_from_status(status);
+    if (errno == EINTR) continue;
+    if (errno != ECHILD) throw_errno("waiting for container \"" + id + "\"");
+    // Not our child: we can only see that it ended.
+    UniqueFd pidfd = open_init(saved);
+    if (pidfd) runtime::wait_for_exit(saved.pid, pidfd.get());
+    return -1;
+  }
+}
+
+void Runtime::kill(const std::string& id, int signal, bool all) {
+  StateStore store(options_.root);
+  SavedState saved = store.load(id);
+  if (live_status(store, saved) == Status::Stopped && !all)
+    throw Error("container \"" + id + "\" is not running");
+  if (all) {
+    signal_all(saved, signal);
+    return;
+  }
+  UniqueFd pidfd = open_init(saved);
+  if (!pidfd) throw Error("container \"" + id + "\" is not running");
+  if (runtime::pidfd_send_signal(pidfd.get(), signal) != 0)
+    throw_errno("container \"" + id + "\": sending signal " + std::to_string(signal));
+}
+
+void Runtime::remove(const std::string& id, bool force) {
+  StateStore store(options_.root);
+  SavedState saved = store.load(id);
+  Status status = live_status(store, saved);
+  if ((status == Status::Running || status == Status::Paused) && !force)
+    throw Error("container \"" + id + "\" cannot be deleted: it is " + status_name(status) +
+                " (stop it first or use --force)");
+  if (status != Status::Stopped) {
+    auto cgroup = runtime::container_cgroup(saved);
+    UniqueFd pidfd = open_init(saved);
+    if (pidfd) runtime::pidfd_send_signal(pidfd.get(), SIGKILL);
+    signal_all(saved, SIGKILL);
+    if (status == Status::Paused && cgroup) cgroup->thaw();
+    if (pidfd) runtime::wait_for_exit(saved.pid, pidfd.get());
+  } else {
+    while (::waitpid(saved.pid, nullptr, WNOHANG) < 0 && errno == EINTR) {
+    }
+  }
+  if (auto cgroup = runtime::container_cgroup(saved)) {
+    try {
+      cgroup->destroy();
+    } catch (const Error& e) {
+      runtime::log(options_, LogLevel::Warning, e.what());
+    }
+  }
+  try {
+    runtime::run_hooks(saved_hooks(saved).poststop, "poststop", runtime::hook_state_json(saved, Status::Stopped));
+  } catch (const Error& e) {
+    runtime::log(options_, LogLevel::Warning, e.what());
+  }
+  store.remove_dir(id);
+}
+
+std::vector<pid_t> Runtime::pids(const std::string& id) const {
+  SavedState saved = StateStore(options_.root).load(id);
+  auto cgroup = runtime::container_cgroup(saved);
+  return cgroup ? cgroup->pids() : std::vector<pid_t>{};
+}
+
+void Runtime::pause(const std::string& id) {
+  StateStore store(options_.root);
+  SavedState saved = store.load(id);
+  Status status = live_status(store, saved);
+  if (status != Status::Running && status != Status::Created)
+    throw Error("container \"" + id + "\" cannot be paused: it is " + status_name(status));
+  runtime::container_cgroup(saved)->freeze();
+}
+
+void Runtime::resume(const std::string& id) {
+  StateStore store(options_.root);
+  SavedState saved = store.load(id);
+  if (live_status(store, saved) != Status::Paused)
+    throw Error("container \"" + id + "\" cannot be resumed: it is not paused");
+  runtime::container_cgroup(saved)->thaw();
+}
+
+}  // namespace skiff

@@ -1,0 +1,141 @@
+#include "runtime/process_setup.hpp"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "runtime/process.hpp"
+#include "util/error.hpp"
+#include "util/fd.hpp"
+
+namespace skiff::runtime {
+
+namespace {
+
+void send_fd(int socket, int fd) {
+  char byte = 0;
+  iovec iov{&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+  cmsg->cmsg_level = SOL_SOCKET;
+  cmsg->cmsg_type = SCM_RIGHTS;
+  cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+  if (::sendmsg(socket, &msg, MSG_NOSIGNAL) < 0) throw_errno("console socket: sending the pty master");
+}
+
+std::string env_value(const std::vector<std::string>& env, const std::string& name) {
+  for (const auto& entry : env)
+    if (entry.size() > name.size() && entry.compare(0, name.size(), name) == 0 && entry[name.size()] == '=')
+      return entry.substr(name.size() + 1);
+  return {};
+}
+
+bool is_executable_file(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
+}
+
+}  // namespace
+
+void setup_terminal(const oci::Process& process, int console_fd) {
+  UniqueFd master(::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (!master) throw_errno("process.terminal: opening /dev/ptmx in the container");
+  int unlock = 0;
+  if (::ioctl(master.get(), TIOCSPTLCK, &unlock) != 0) throw_errno("process.terminal: unlocking the pty");
+  UniqueFd slave(::ioctl(master.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (!slave) throw_errno("process.terminal: opening the pty slave");
+  if (process.console_size) {
+    winsize ws{};
+    ws.ws_row = static_cast<unsigned short>(process.console_size->height);
+    ws.ws_col = static_cast<unsigned short>(process.console_size->width);
+    ::ioctl(slave.get(), TIOCSWINSZ, &ws);
+  }
+  (void)::fchown(slave.get(), process.user.uid, static_cast<gid_t>(-1));
+  send_fd(console_fd, master.get());
+  master.reset();
+  if (::setsid() < 0) throw_errno("process.terminal: setsid");
+  if (::ioctl(slave.get(), TIOCSCTTY, 0) != 0) throw_errno("process.terminal: setting the controlling terminal");
+  for (int target = 0; target < 3; ++target)
+    if (::dup2(slave.get(), target) < 0) throw_errno("process.terminal: dup2");
+}
+
+void apply_rlimits(const oci::Process& process) {
+  for (size_t i = 0; i < process.rlimits.size(); ++i) {
+    const auto& limit = process.rlimits[i];
+    rlimit value{limit.soft, limit.hard};
+    if (::setrlimit(static_cast<__rlimit_resource>(limit.resource), &value) != 0)
+      throw_errno("process.rlimits[" + std::to_string(i) + "] (" + limit.type + ")");
+  }
+}
+
+void apply_oom_score_adj(const oci::Process& process) {
+  if (!process.oom_score_adj) return;
+  UniqueFd fd(::open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC));
+  std::string value = std::to_string(*process.oom_score_adj);
+  if (!fd || ::write(fd.get(), value.data(), value.size()) < 0) throw_errno("process.oomScoreAdj");
+}
+
+void switch_user(const oci::Process& process) {
+  const auto& user = process.user;
+  std::vector<gid_t> groups(user.additional_gids.begin(), user.additional_gids.end());
+  // setgroups is denied in user namespaces with setgroups=deny; runc ignores
+  // EPERM only when no additional groups were asked for.
+  if (::setgroups(groups.size(), groups.data()) != 0 && !(errno == EPERM && groups.empty()))
+    throw_errno("process.user.additionalGids");
+  if (::setresgid(user.gid, user.gid, user.gid) != 0) throw_errno("process.user.gid " + std::to_string(user.gid));
+  if (::setresuid(user.uid, user.uid, user.uid) != 0) throw_errno("process.user.uid " + std::to_string(user.uid));
+  if (user.umask) ::umask(*user.umask);
+}
+
+void change_directory(const oci::Process& process) {
+  if (::chdir(process.cwd.c_str()) != 0) throw_errno("process.cwd " + process.cwd);
+}
+
+std::string resolve_executable(const oci::Process& process) {
+  const std::string& name = process.args.at(0);
+  if (name.find('/') != std::string::npos) {
+    if (!is_executable_file(name)) throw_errno("process.args[0]: " + name);
+    return name;
+  }
+  std::string path = env_value(process.env, "PATH");
+  if (path.empty()) path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find(':', start);
+    if (end == std::string::npos) end = path.size();
+    std::string dir = path.substr(start, end - start);
+    if (dir.empty()) dir = ".";
+    std::string candidate = dir + "/" + name;
+    if (is_executable_file(candidate)) return candidate;
+    start = end + 1;
+  }
+  throw Error("process.args[0]: exec: \"" + name + "\": executable file not found in $PATH");
+}
+
+void exec_process(const oci::Process& process, const std::string& path, int preserve_fds) {
+  for (int fd = 3; fd < 3 + preserve_fds; ++fd) ::fcntl(fd, F_SETFD, 0);
+  cloexec_from(3 + preserve_fds);
+  std::vector<char*> argv, envp;
+  for (const auto& arg : process.args) argv.push_back(const_cast<char*>(arg.c_str()));
+  argv.push_back(nullptr);
+  for (const auto& entry : process.env) envp.push_back(const_cast<char*>(entry.c_str()));
+  envp.push_back(nullptr);
+  ::execve(path.c_str(), argv.data(), envp.data());
+  throw_errno("process.args[0]: exec " + path);
+}
+
+}  // namespace skiff::runtime

@@ -1,0 +1,25 @@
+// The last steps of a container process (the init or an exec), from inside
+// the container: stdio/pty, rlimits, user, cwd, then execve.
+#pragma once
+
+#include <string>
+
+#include "oci/spec.hpp"
+
+namespace skiff::runtime {
+
+// Open a pty inside the container, send its master over console_fd
+// (SCM_RIGHTS) and make the slave our controlling terminal and stdio.
+void setup_terminal(const oci::Process& process, int console_fd);
+
+void apply_rlimits(const oci::Process& process);
+void apply_oom_score_adj(const oci::Process& process);
+// setgroups/setresgid/setresuid; umask.
+void switch_user(const oci::Process& process);
+void change_directory(const oci::Process& process);
+// Find args[0] on the container's PATH (runc: executable file not found in $PATH).
+std::string resolve_executable(const oci::Process& process);
+// Keep fds 0..2 and the preserved 3..3+preserve_fds-1 across exec, then execve.
+[[noreturn]] void exec_process(const oci::Process& process, const std::string& path, int preserve_fds);
+
+}  // namespace skiff::runtime

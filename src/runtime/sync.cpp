@@ -1,0 +1,73 @@
+#include "runtime/sync.hpp"
+
+#include <sys/socket.h>
+
+#include <cstring>
+#include <vector>
+
+#include "util/error.hpp"
+
+namespace skiff::runtime {
+
+namespace {
+struct Header {
+  uint32_t type;
+  uint32_t pad;
+  int64_t value;
+};
+constexpr size_t kMaxText = 8192;
+}  // namespace
+
+std::pair<SyncSocket, SyncSocket> SyncSocket::make_pair() {
+  int fds[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0)
+    throw_errno("creating the sync socketpair");
+  return {SyncSocket(UniqueFd(fds[0])), SyncSocket(UniqueFd(fds[1]))};
+}
+
+void SyncSocket::send(SyncType type, int64_t value, const std::string& text) const {
+  std::vector<char> buffer(sizeof(Header) + std::min(text.size(), kMaxText));
+  Header header{static_cast<uint32_t>(type), 0, value};
+  std::memcpy(buffer.data(), &header, sizeof header);
+  std::memcpy(buffer.data() + sizeof header, text.data(), buffer.size() - sizeof header);
+  for (;;) {
+    if (::send(fd_.get(), buffer.data(), buffer.size(), MSG_NOSIGNAL) >= 0) return;
+    if (errno != EINTR) throw_errno("sync socket: send");
+  }
+}
+
+SyncMessage SyncSocket::receive() const {
+  std::vector<char> buffer(sizeof(Header) + kMaxText);
+  ssize_t n;
+  do {
+    n = ::recv(fd_.get(), buffer.data(), buffer.size(), 0);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) throw_errno("sync socket: receive");
+  if (n == 0) throw Error("the container process exited during setup");
+  if (static_cast<size_t>(n) < sizeof(Header)) throw Error("sync socket: short message");
+  Header header;
+  std::memcpy(&header, buffer.data(), sizeof header);
+  SyncMessage message{static_cast<SyncType>(header.type), header.value,
+                      std::string(buffer.data() + sizeof header, static_cast<size_t>(n) - sizeof header)};
+  if (message.type == SyncType::Error) throw Error(message.text, static_cast<int>(message.value));
+  return message;
+}
+
+void SyncSocket::expect_closed() const {
+  try {
+    SyncMessage message = receive();
+    throw Error("sync socket: unexpected message " + std::to_string(static_cast<uint32_t>(message.type)));
+  } catch (const Error& e) {
+    if (std::string_view(e.what()) == "the container process exited during setup") return;
+    throw;
+  }
+}
+
+SyncMessage SyncSocket::expect(SyncType type) const {
+  SyncMessage message = receive();
+  if (message.type != type)
+    throw Error("sync socket: unexpected message " + std::to_string(static_cast<uint32_t>(message.type)));
+  return message;
+}
+
+}  // namespace skiff::runtime

@@ -1,0 +1,52 @@
+// The parent <-> container-init handshake over a SOCK_SEQPACKET socketpair.
+// Each message is one datagram: a type, an integer, and optional text (errors).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "util/fd.hpp"
+
+namespace skiff::runtime {
+
+enum class SyncType : uint32_t {
+  MapsWritten = 1,  // parent -> init: uid/gid maps are in place
+  RunHooks,         // init -> parent: mounts done, run prestart/createRuntime
+  HooksDone,        // parent -> init: go on
+  Ready,            // init -> parent: waiting for start (value: nothing)
+  ChildPid,         // intermediate -> parent: the init's pid (value)
+  Proceed,          // parent -> intermediate: cgroup joined, go on
+  Error,            // init -> parent: setup failed (text)
+};
+
+struct SyncMessage {
+  SyncType type{};
+  int64_t value = 0;
+  std::string text;
+};
+
+class SyncSocket {
+ public:
+  SyncSocket() = default;
+  explicit SyncSocket(UniqueFd fd) : fd_(std::move(fd)) {}
+
+  // A connected pair: [0] for the parent, [1] for the child.
+  static std::pair<SyncSocket, SyncSocket> make_pair();
+
+  void send(SyncType type, int64_t value = 0, const std::string& text = {}) const;
+  // Throws if the peer closed the socket (it died) or sent Error.
+  SyncMessage receive() const;
+  // Wait for the peer to close its end (its exec succeeded: the fd is
+  // close-on-exec). Throws if it sent Error instead.
+  void expect_closed() const;
+  // receive(), and check the type is the expected one.
+  SyncMessage expect(SyncType type) const;
+
+  [[nodiscard]] int fd() const { return fd_.get(); }
+  void close() { fd_.reset(); }
+
+ private:
+  UniqueFd fd_;
+};
+
+}  // namespace skiff::runtime
