@@ -34,12 +34,18 @@ class Cgroup {
   virtual bool frozen() const = 0;
   // Remove the directories (kills nothing; call after the processes exit).
   virtual void destroy() = 0;
+  // Send sig to every process (v2 + SIGKILL: cgroup.kill; otherwise each pid,
+  // frozen first for SIGKILL so nothing forks past the signal).
+  virtual void kill_all(int sig) = 0;
 
   // What to record in the state so a later command can reopen it.
   virtual nlohmann::json to_json() const = 0;
 };
 
-// The cgroup for a container: path is linux.cgroupsPath (empty: "/skiff/<id>").
+// The cgroup for a container: path is linux.cgroupsPath, as runc's cgroupfs
+// driver: absolute paths are under each hierarchy's root, relative ones under
+// this process's own cgroup; empty means "/<id>". The systemd form
+// "slice:prefix:name" is rejected (no systemd driver yet).
 std::unique_ptr<Cgroup> make_cgroup(const std::string& path, const std::string& id);
 // Reopen a cgroup recorded in a container's state.
 std::unique_ptr<Cgroup> load_cgroup(const nlohmann::json& saved);

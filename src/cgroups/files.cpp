@@ -1,0 +1,142 @@
+#include "cgroups/files.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include "util/error.hpp"
+#include "util/fd.hpp"
+
+namespace skiff::cgroups {
+
+std::string join_path(std::string_view dir, std::string_view name) {
+  std::string out(dir);
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  while (!name.empty() && name.front() == '/') name.remove_prefix(1);
+  if (name.empty()) return out;
+  if (out.empty() || out.back() != '/') out += '/';
+  out += name;
+  return out;
+}
+
+std::optional<std::string> read_optional(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) {
+    if (errno == ENOENT) return std::nullopt;
+    throw_errno("reading " + path);
+  }
+  std::string text;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw_errno("reading " + path);
+    if (n == 0) break;
+    text.append(buf, static_cast<size_t>(n));
+  }
+  return text;
+}
+
+std::string read_text(const std::string& path) {
+  auto text = read_optional(path);
+  if (!text) throw_errno("reading " + path, ENOENT);
+  return *text;
+}
+
+std::string trim(std::string_view text) {
+  auto end = text.find('\n');
+  if (end != std::string_view::npos) text = text.substr(0, end);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\r')) text.remove_suffix(1);
+  return std::string(text);
+}
+
+int try_write(const std::string& dir, const std::string& file, std::string_view value) {
+  std::string path = join_path(dir, file);
+  // No O_CREAT: a missing control file means the controller is absent.
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd) return errno;
+  ssize_t n;
+  do {
+    n = ::write(fd.get(), value.data(), value.size());
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return errno;
+  return static_cast<size_t>(n) == value.size() ? 0 : EIO;
+}
+
+void write_file(const std::string& dir, const std::string& file, std::string_view value) {
+  if (int err = try_write(dir, file, value))
+    throw_errno("writing " + file + " in " + dir, err);
+}
+
+std::vector<std::string> make_dirs(const std::string& dir) {
+  std::vector<std::string> created;
+  std::string path;
+  size_t pos = 0;
+  while (pos != std::string::npos) {
+    size_t next = dir.find('/', pos + 1);
+    path = dir.substr(0, next);
+    pos = next;
+    if (path.empty() || path == "/") continue;
+    if (::mkdir(path.c_str(), 0755) == 0) {
+      created.push_back(path);
+    } else if (errno != EEXIST) {
+      int err = errno;
+      remove_created(created);
+      throw_errno("creating cgroup " + path, err);
+    }
+  }
+  return created;
+}
+
+std::vector<std::string> sub_dirs(const std::string& dir) {
+  std::vector<std::string> names;
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return names;
+  while (dirent* e = ::readdir(d)) {
+    std::string_view name = e->d_name;
+    if (e->d_type == DT_DIR && name != "." && name != "..") names.emplace_back(name);
+  }
+  ::closedir(d);
+  return names;
+}
+
+int remove_tree(const std::string& dir) {
+  for (const auto& name : sub_dirs(dir))
+    if (int err = remove_tree(join_path(dir, name))) return err;
+  // The kernel frees a cgroup a moment after its last process is reaped.
+  auto delay = std::chrono::milliseconds(5);
+  for (int attempt = 0;; ++attempt) {
+    if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) return 0;
+    if (errno != EBUSY || attempt == 6) return errno;
+    std::this_thread::sleep_for(delay);
+    delay *= 2;
+  }
+}
+
+void remove_created(const std::vector<std::string>& dirs) noexcept {
+  for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) ::rmdir(it->c_str());
+}
+
+std::vector<pid_t> read_procs(const std::string& dir, bool recursive) {
+  std::vector<pid_t> pids;
+  auto text = read_optional(join_path(dir, "cgroup.procs"));
+  if (!text) return pids;
+  size_t pos = 0;
+  while (pos < text->size()) {
+    size_t end = text->find('\n', pos);
+    if (end == std::string::npos) end = text->size();
+    if (end > pos) pids.push_back(static_cast<pid_t>(std::stol(text->substr(pos, end - pos))));
+    pos = end + 1;
+  }
+  if (recursive)
+    for (const auto& name : sub_dirs(dir))
+      for (pid_t pid : read_procs(join_path(dir, name), true)) pids.push_back(pid);
+  return pids;
+}
+
+}  // namespace skiff::cgroups
