@@ -1,0 +1,20 @@
+// The spec's "cgroup" mount type.
+//
+// On a unified (v2) host it is a cgroup2 mount (a bind of the container's own
+// cgroup when the kernel refuses a new one, as in a user namespace without a
+// cgroup namespace). On v1/hybrid hosts it is what runc builds: a tmpfs at the
+// destination with every host hierarchy beneath it, each either a bind of the
+// container's cgroup in that hierarchy or, with a new cgroup namespace, a fresh
+// mount of the hierarchy; read-only when the options say "ro".
+#pragma once
+
+#include <string>
+
+#include "mounts/mount_options.hpp"
+
+namespace skiff::mounts {
+
+void mount_cgroup(int root_fd, const std::string& destination, const MountOptions& options,
+                  bool new_cgroup_ns);
+
+}  // namespace skiff::mounts
