@@ -82,10 +82,11 @@ std::vector<std::string> make_dirs(const std::string& dir) {
     path = dir.substr(0, next);
     pos = next;
     if (path.empty() || path == "/") continue;
+    struct stat st {};
     if (::mkdir(path.c_str(), 0755) == 0) {
       created.push_back(path);
-    } else if (errno != EEXIST) {
-      int err = errno;
+    } else if (errno != EEXIST || (::stat(path.c_str(), &st) == 0 && !S_ISDIR(st.st_mode))) {
+      int err = errno == EEXIST ? ENOTDIR : errno;  // a control file of that name
       remove_created(created);
       throw_errno("creating cgroup " + path, err);
     }

@@ -30,7 +30,9 @@ std::optional<int64_t> Field::int64(std::string_view key) const {
 std::optional<uint64_t> Field::uint64(std::string_view key) const {
   const auto* v = member(key);
   if (!v) return std::nullopt;
-  if (!v->is_number_unsigned()) throw_error(path(key), "expected a non-negative integer");
+  // Parsed JSON gives unsigned numbers; literals built in code are signed.
+  if (!v->is_number_integer() || (!v->is_number_unsigned() && v->get<int64_t>() < 0))
+    throw_error(path(key), "expected a non-negative integer");
   return v->get<uint64_t>();
 }
 

@@ -1,0 +1,458 @@
+// cgroups: layout parsing, resource planning, and the driver for this host's
+// layout on real cgroups (v1/hybrid here, v2 in tools/cgroup2-tests).
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <thread>
+
+#include "cgroups/cgroup.hpp"
+#include "cgroups/files.hpp"
+#include "cgroups/layout.hpp"
+#include "cgroups/resources.hpp"
+#include "skiff/error.hpp"
+
+using namespace skiff::cgroups;
+using nlohmann::json;
+
+namespace {
+
+// ---- helpers for the real-cgroup tests ------------------------------------
+
+std::string unique_name(const std::string& what) {
+  return "skiff-test-" + std::to_string(::getpid()) + "-" + what;
+}
+
+bool is_dir(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+// Every directory the cgroup occupies, from its saved state.
+std::vector<std::string> dirs_of(const Cgroup& cg) {
+  json saved = cg.to_json();
+  std::vector<std::string> dirs;
+  auto v2_dir = [](const json& j) { return join_path(j["mountpoint"].get<std::string>(), j["path"].get<std::string>()); };
+  if (saved["driver"] == "cgroup2") return {v2_dir(saved)};
+  for (const auto& h : saved["hierarchies"]) dirs.push_back(h["dir"].get<std::string>());
+  if (!saved["unified"].is_null()) dirs.push_back(v2_dir(saved["unified"]));
+  return dirs;
+}
+
+// The file of a controller in this cgroup ("" when that controller is absent).
+std::string control_dir(const Cgroup& cg, const std::string& controller) {
+  json saved = cg.to_json();
+  if (saved["driver"] == "cgroup2") return dirs_of(cg).front();
+  for (const auto& h : saved["hierarchies"])
+    for (const auto& c : h["controllers"])
+      if (c == controller) return h["dir"].get<std::string>();
+  return "";
+}
+
+std::string read_trimmed(const std::string& path) { return trim(read_text(path)); }
+
+// A forked child that runs body once the parent says go (after joining it to
+// the cgroup), then exits with body's return value.
+struct Child {
+  pid_t pid = -1;
+  int go = -1;
+
+  explicit Child(std::function<int()> body) {
+    int fds[2];
+    REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
+    pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      // Catch's handlers would report the test's own signals as failures.
+      for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);
+      ::close(fds[1]);
+      char c;
+      if (::read(fds[0], &c, 1) != 1) ::_exit(100);
+      ::_exit(body());
+    }
+    ::close(fds[0]);
+    go = fds[1];
+  }
+  void start() {
+    REQUIRE(::write(go, "g", 1) == 1);
+    ::close(go);
+    go = -1;
+  }
+  int wait_status() {
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    pid = -1;
+    return status;
+  }
+  ~Child() {
+    if (go >= 0) ::close(go);
+    if (pid > 0) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+  }
+};
+
+// Owns a test cgroup: kills what is left in it and removes it at scope exit.
+struct TestCgroup {
+  std::unique_ptr<Cgroup> cg;
+  explicit TestCgroup(const std::string& path, const std::string& id = "unused")
+      : cg(make_cgroup(path, id)) {
+    cg->create();
+  }
+  ~TestCgroup() {
+    try {
+      if (cg->frozen()) cg->thaw();
+      cg->kill_all(SIGKILL);
+      cg->destroy();
+    } catch (...) {
+    }
+  }
+  Cgroup* operator->() { return cg.get(); }
+};
+
+bool contains(const std::vector<pid_t>& pids, pid_t pid) {
+  return std::find(pids.begin(), pids.end(), pid) != pids.end();
+}
+
+// A counter the child bumps every millisecond, shared with the parent.
+struct SharedCounter {
+  std::atomic<long>* value;
+  SharedCounter() {
+    void* mem = ::mmap(nullptr, sizeof(std::atomic<long>), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    REQUIRE(mem != MAP_FAILED);
+    value = new (mem) std::atomic<long>(0);
+  }
+  ~SharedCounter() { ::munmap(value, sizeof(std::atomic<long>)); }
+  long get() const { return value->load(); }
+  // True when the counter moves within the given time.
+  bool advances(std::chrono::milliseconds within) const {
+    long before = get();
+    auto deadline = std::chrono::steady_clock::now() + within;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (get() != before) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return false;
+  }
+};
+
+Mode host_mode() { return read_layout().mode; }
+
+// ---- a probe over fixed file contents, for the planners (logic only) -------
+
+struct FixedProbe : Probe {
+  std::map<std::string, std::string> files;
+  bool v1_hugetlb = true;
+  std::optional<std::string> read(std::string_view, std::string_view file) const override {
+    auto it = files.find(std::string(file));
+    if (it == files.end()) return std::nullopt;
+    return it->second;
+  }
+  bool has_v1(std::string_view controller) const override { return controller != "hugetlb" || v1_hugetlb; }
+};
+
+std::string error_of(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const skiff::Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+}  // namespace
+
+// ---- layout ----------------------------------------------------------------
+
+TEST_CASE("mountinfo of a hybrid host gives v1 hierarchies plus cgroup2", "[cgroups]") {
+  const char* text =
+      "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
+      "32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw,relatime - cgroup cgroup rw,cpu,cpuacct\n"
+      "35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n"
+      "40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,xattr,name=systemd\n"
+      "41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw,nsdelegate\n"
+      "50 23 0:32 / /mnt/my\\040mem rw,relatime - cgroup cgroup rw,memory\n";
+  Layout layout = parse_mountinfo(text);
+  CHECK(layout.mode == Mode::Hybrid);
+  CHECK(layout.unified.mountpoint == "/sys/fs/cgroup/unified");
+  REQUIRE(layout.v1.size() == 3);  // the second memory mount is the same hierarchy
+  CHECK(layout.find_v1("cpuacct")->mountpoint == "/sys/fs/cgroup/cpu,cpuacct");
+  CHECK(layout.find_v1("name=systemd")->mountpoint == "/sys/fs/cgroup/systemd");
+  CHECK(layout.find_v1("memory")->controllers == std::vector<std::string>{"memory"});
+  CHECK(layout.find_v1("pids") == nullptr);
+}
+
+TEST_CASE("mountinfo of unified and legacy hosts, and a host without cgroups", "[cgroups]") {
+  Layout unified = parse_mountinfo("29 23 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw,nsdelegate\n");
+  CHECK(unified.mode == Mode::Unified);
+  CHECK(unified.unified.mountpoint == "/sys/fs/cgroup");
+  Layout legacy = parse_mountinfo("32 31 0:29 /x /cg/pids rw - cgroup cgroup rw,pids\n");
+  CHECK(legacy.mode == Mode::Legacy);
+  CHECK(legacy.v1.at(0).root == "/x");
+  CHECK_THROWS_WITH(parse_mountinfo("1 0 0:1 / / rw - ext4 /dev/sda rw\n"),
+                    Catch::Contains("no cgroup filesystem is mounted"));
+}
+
+TEST_CASE("/proc/<pid>/cgroup lines are split into controllers and path", "[cgroups]") {
+  auto lines = parse_proc_cgroup("4:memory:/a/b\n2:cpuacct,cpu:/\n1:name=systemd:/s\n0::/user.slice\n");
+  REQUIRE(lines.size() == 4);
+  CHECK(lines[0].path == "/a/b");
+  CHECK(lines[1].controllers == std::vector<std::string>{"cpu", "cpuacct"});
+  CHECK(lines[3].controllers.empty());
+  CHECK(lines[3].path == "/user.slice");
+}
+
+// ---- planning ----------------------------------------------------------------
+
+TEST_CASE("v2 plan: swap is memory+swap minus memory, shares become weight", "[cgroups]") {
+  FixedProbe probe;
+  json r = {{"memory", {{"limit", 1 << 20}, {"swap", 3 << 20}, {"reservation", -1}}},
+            {"cpu", {{"shares", 1024}, {"quota", 50000}, {"period", 100000}}},
+            {"pids", {{"limit", -1}}}};
+  auto writes = plan_v2(r, probe);
+  auto value_of = [&](const std::string& file) {
+    for (const auto& w : writes)
+      if (w.file == file) return w.value;
+    return std::string("(absent)");
+  };
+  CHECK(value_of("memory.swap.max") == std::to_string(2 << 20));
+  CHECK(value_of("memory.max") == std::to_string(1 << 20));
+  CHECK(value_of("memory.low") == "max");
+  CHECK(value_of("cpu.weight") == "39");
+  CHECK(value_of("cpu.max") == "50000 100000");
+  CHECK(value_of("pids.max") == "max");
+  CHECK(error_of([&] { plan_v2({{"memory", {{"swap", 100}}}}, probe); }) ==
+        "linux.resources.memory.swap: needs memory.limit to be set");
+  CHECK(error_of([&] { plan_v2({{"unified", {{"../x", "1"}}}}, probe); }) ==
+        "linux.resources.unified.../x: not a cgroup file the container may set");
+}
+
+TEST_CASE("v1 plan: memsw is raised before the limit when growing", "[cgroups]") {
+  FixedProbe probe;
+  probe.files["memory.limit_in_bytes"] = "1048576\n";
+  auto writes = plan_v1({{"memory", {{"limit", 4 << 20}, {"swap", 8 << 20}}}}, probe);
+  REQUIRE(writes.size() == 2);
+  CHECK(writes[0].file == "memory.memsw.limit_in_bytes");
+  CHECK(writes[1].file == "memory.limit_in_bytes");
+  probe.files["memory.limit_in_bytes"] = "99999999999\n";
+  writes = plan_v1({{"memory", {{"limit", 4 << 20}, {"swap", 8 << 20}}}}, probe);
+  CHECK(writes[0].file == "memory.limit_in_bytes");
+}
+
+TEST_CASE("v1 plan: device rules, hugetlb on the hybrid cgroup2, unified refused", "[cgroups]") {
+  FixedProbe probe;
+  probe.v1_hugetlb = false;
+  json r = {{"devices", {{{"allow", false}, {"access", "rwm"}}, {{"allow", true}, {"type", "c"}, {"major", 1}, {"minor", 3}}}},
+            {"hugepageLimits", {{{"pageSize", "2MB"}, {"limit", 1 << 21}}}}};
+  auto writes = plan_v1(r, probe);
+  REQUIRE(writes.size() == 4);
+  CHECK(writes[0].file == "devices.deny");
+  CHECK(writes[0].value == "a *:* rwm");
+  CHECK(writes[1].value == "c 1:3 rwm");
+  CHECK(writes[2].file == "hugetlb.2MB.max");
+  CHECK(writes[2].v2);
+  CHECK(error_of([&] { plan_v1({{"unified", {{"memory.high", "1"}}}}, probe); }) ==
+        "linux.resources.unified: needs cgroup v2, but this host uses cgroup v1 controllers");
+  CHECK(error_of([&] { plan_v1({{"devices", {{{"allow", true}, {"access", "rwx"}}}}}, probe); }) ==
+        "linux.resources.devices[0].access: must be letters from \"rwm\", not \"rwx\"");
+  CHECK(error_of([&] { plan_v1({{"hugepageLimits", {{{"pageSize", "../2MB"}, {"limit", 1}}}}}, probe); }) ==
+        "linux.resources.hugepageLimits[0].pageSize: expected a size like \"2MB\" or \"1GB\", not \"../2MB\"");
+}
+
+// ---- cgroupsPath -------------------------------------------------------------
+
+TEST_CASE("cgroupsPath: systemd form and escapes are refused", "[cgroups]") {
+  CHECK(error_of([] { make_cgroup("system.slice:skiff:abc", "abc"); }) ==
+        "linux.cgroupsPath: \"system.slice:skiff:abc\": systemd cgroup driver not supported yet");
+  CHECK_THROWS_WITH(make_cgroup("/a/../../b", "abc"), Catch::Contains("must not contain"));
+  CHECK_THROWS_WITH(make_cgroup("/", "abc"), Catch::Contains("root cgroup"));
+}
+
+TEST_CASE("cgroupsPath: empty is /<id>, relative is under our own cgroup", "[cgroups]") {
+  std::string id = unique_name("default");
+  json saved = make_cgroup("", id)->to_json();
+  if (saved["driver"] == "cgroup2") CHECK(saved["path"] == "/" + id);
+  for (const auto& h : saved.value("hierarchies", json::array()))
+    CHECK(h["dir"] == h["mountpoint"].get<std::string>() + "/" + id);
+
+  std::string rel = unique_name("relative");
+  TestCgroup relative(rel);
+  Layout layout = read_layout();
+  for (const auto& m : self_memberships()) {
+    const Hierarchy* h = m.controllers.empty() ? &layout.unified : layout.find_v1(m.controllers.front());
+    if (!h || (m.controllers.empty() && !layout.has_unified)) continue;
+    std::string own = m.path.ends_with("/init.scope") ? m.path.substr(0, m.path.size() - 11) : m.path;
+    CHECK(is_dir(join_path(join_path(h->mountpoint, own), rel)));
+  }
+}
+
+// ---- the driver on real cgroups --------------------------------------------
+
+TEST_CASE("a cgroup holds, freezes, thaws and kills a process, then is removed", "[cgroups]") {
+  auto cgroup = std::make_unique<TestCgroup>("/" + unique_name("life"));
+  auto dirs = dirs_of(*cgroup->cg);
+  for (const auto& dir : dirs) REQUIRE(is_dir(dir));
+
+  SharedCounter counter;
+  Child child([&] {
+    for (;;) {
+      counter.value->fetch_add(1);
+      ::usleep(1000);
+    }
+    return 0;
+  });
+  (*cgroup)->add_process(child.pid);
+  child.start();
+  CHECK((*cgroup)->pids() == std::vector<pid_t>{child.pid});
+  for (const auto& dir : dirs) CHECK(contains(read_procs(dir, false), child.pid));
+  REQUIRE(counter.advances(std::chrono::milliseconds(2000)));
+
+  (*cgroup)->freeze();
+  CHECK((*cgroup)->frozen());
+  if (host_mode() != Mode::Unified)
+    CHECK(read_trimmed(join_path(control_dir(*cgroup->cg, "freezer"), "freezer.state")) == "FROZEN");
+  CHECK_FALSE(counter.advances(std::chrono::milliseconds(200)));
+
+  (*cgroup)->thaw();
+  CHECK_FALSE((*cgroup)->frozen());
+  CHECK(counter.advances(std::chrono::milliseconds(2000)));
+
+  // Another process reopens it from the saved state.
+  auto reopened = load_cgroup(json::parse((*cgroup)->to_json().dump()));
+  CHECK(reopened->pids() == std::vector<pid_t>{child.pid});
+  reopened->kill_all(SIGKILL);
+  int status = child.wait_status();
+  CHECK(WIFSIGNALED(status));
+  CHECK(WTERMSIG(status) == SIGKILL);
+
+  reopened->destroy();
+  for (const auto& dir : dirs) CHECK_FALSE(is_dir(dir));
+  reopened->destroy();  // idempotent
+}
+
+TEST_CASE("kill_all delivers other signals to every process", "[cgroups]") {
+  TestCgroup cgroup("/" + unique_name("term"));
+  Child child([] {
+    ::pause();
+    return 0;
+  });
+  cgroup->add_process(child.pid);
+  child.start();
+  cgroup->kill_all(SIGTERM);
+  int status = child.wait_status();
+  CHECK(WIFSIGNALED(status));
+  CHECK(WTERMSIG(status) == SIGTERM);
+}
+
+TEST_CASE("pids.limit=5: the fifth fork in the cgroup fails", "[cgroups]") {
+  TestCgroup cgroup("/" + unique_name("pids"));
+  cgroup->apply({{"pids", {{"limit", 5}}}});
+  CHECK(read_trimmed(join_path(control_dir(*cgroup.cg, "pids"), "pids.max")) == "5");
+
+  // The child counts as one; it forks sleepers until fork fails.
+  Child child([] {
+    pid_t sleepers[10];
+    int forked = 0;
+    for (; forked < 10; ++forked) {
+      pid_t pid = ::fork();
+      if (pid < 0) break;
+      if (pid == 0) {
+        ::pause();
+        ::_exit(0);
+      }
+      sleepers[forked] = pid;
+    }
+    int err = errno;
+    for (int i = 0; i < forked; ++i) ::kill(sleepers[i], SIGKILL), ::waitpid(sleepers[i], nullptr, 0);
+    return forked == 4 && err == EAGAIN ? 0 : 10 + forked;
+  });
+  cgroup->add_process(child.pid);
+  child.start();
+  int status = child.wait_status();
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);  // 10 + n: n forks succeeded
+  CHECK(cgroup->pids().empty());
+}
+
+TEST_CASE("memory and cpu limits land in the files", "[cgroups]") {
+  TestCgroup cgroup("/" + unique_name("limits"));
+  cgroup->apply({{"memory", {{"limit", 64 << 20}}}, {"cpu", {{"quota", 20000}, {"period", 100000}}}});
+  std::string mem = control_dir(*cgroup.cg, "memory");
+  std::string cpu = control_dir(*cgroup.cg, "cpu");
+  if (host_mode() == Mode::Unified) {
+    CHECK(read_trimmed(join_path(mem, "memory.max")) == std::to_string(64 << 20));
+    CHECK(read_trimmed(join_path(cpu, "cpu.max")) == "20000 100000");
+  } else {
+    CHECK(read_trimmed(join_path(mem, "memory.limit_in_bytes")) == std::to_string(64 << 20));
+    CHECK(read_trimmed(join_path(cpu, "cpu.cfs_quota_us")) == "20000");
+  }
+}
+
+TEST_CASE("a kernel refusal names the resource field and the file", "[cgroups]") {
+  TestCgroup cgroup("/" + unique_name("refused"));
+  // Quotas below 1ms are rejected by the kernel on v1 and v2.
+  std::string message = error_of([&] { cgroup->apply({{"cpu", {{"quota", 500}, {"period", 100000}}}}); });
+  CHECK_THAT(message, Catch::StartsWith("linux.resources.cpu.quota: writing cpu.") &&
+                          Catch::EndsWith(": Invalid argument"));
+}
+
+TEST_CASE("device rules: v1 keeps the allow list, v2 refuses until the eBPF filter", "[cgroups]") {
+  TestCgroup cgroup("/" + unique_name("devices"));
+  json rules = {{"devices",
+                 {{{"allow", false}, {"access", "rwm"}},
+                  {{"allow", true}, {"type", "c"}, {"major", 1}, {"minor", 3}, {"access", "rwm"}},
+                  {{"allow", true}, {"type", "c"}, {"major", 5}, {"minor", -1}, {"access", "r"}}}}};
+  if (host_mode() == Mode::Unified) {
+    CHECK_THROWS_WITH(cgroup->apply(rules), Catch::StartsWith("linux.resources.devices: "));
+    return;
+  }
+  cgroup->apply(rules);
+  CHECK(read_text(join_path(control_dir(*cgroup.cg, "devices"), "devices.list")) == "c 1:3 rwm\nc 5:* r\n");
+}
+
+TEST_CASE("a failed create leaves nothing behind", "[cgroups]") {
+  std::string top = "/" + unique_name("halfway");
+  // The leaf collides with a control file of the parent: on v1 only in the
+  // pids hierarchy, so every hierarchy before it has to be rolled back.
+  bool v1_pids = read_layout().find_v1("pids") != nullptr;
+  auto cg = make_cgroup(top + (v1_pids ? "/pids.max" : "/cgroup.procs"), "unused");
+  auto dirs = dirs_of(*cg);
+  CHECK_THROWS_WITH(cg->create(), Catch::Contains("Not a directory"));
+  for (const auto& dir : dirs) CHECK_FALSE(is_dir(dir.substr(0, dir.rfind('/'))));
+}
+
+TEST_CASE("v2: clone_into_fd starts a process inside the cgroup", "[cgroups]") {
+  TestCgroup cgroup("/" + unique_name("clone"));
+  if (host_mode() != Mode::Unified) {
+    CHECK(cgroup->clone_into_fd() == -1);
+    return;
+  }
+  int fd = cgroup->clone_into_fd();
+  REQUIRE(fd >= 0);
+  clone_args args{};
+  args.flags = CLONE_INTO_CGROUP;
+  args.exit_signal = SIGCHLD;
+  args.cgroup = static_cast<uint64_t>(fd);
+  long pid = ::syscall(SYS_clone3, &args, sizeof args);
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::pause();
+    ::_exit(0);
+  }
+  CHECK(cgroup->pids() == std::vector<pid_t>{static_cast<pid_t>(pid)});
+  ::kill(static_cast<pid_t>(pid), SIGKILL);
+  ::waitpid(static_cast<pid_t>(pid), nullptr, 0);
+}
