@@ -20,6 +20,7 @@ namespace {
   while ((n = ::read(fs_fd, buf, sizeof(buf) - 1)) > 0) {
     std::string_view line(buf, static_cast<size_t>(n));
     if (line.size() > 2 && line[1] == ' ') line.remove_prefix(2);
+    while (line.ends_with('\n')) line.remove_suffix(1);
     if (!detail.empty()) detail += "; ";
     detail += line;
   }
