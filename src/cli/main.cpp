@@ -1,2 +1,123 @@
-// Placeholder: replaced by the CLI implementation.
-int main() { return 0; }
+// skiff: the runc-compatible command line over libskiff.
+//
+// main() owns everything: the CLI11 app, the global flags and the logger.
+// It parses (after normalize_args), runs the chosen command's action and maps
+// every failure to one error line and exit status 1.
+#include <algorithm>
+#include <exception>
+#include <iostream>
+#include <utility>
+
+#include "cli/cli.hpp"
+
+namespace skiff::cli {
+namespace {
+
+using Factory = Action (*)(CLI::App&);
+
+struct CommandEntry {
+  const char* name;
+  Factory add;
+};
+
+constexpr CommandEntry kCommands[] = {
+    {"checkpoint", add_checkpoint}, {"create", add_create}, {"delete", add_delete},   {"events", add_events},
+    {"exec", add_exec},             {"kill", add_kill},     {"list", add_list},       {"pause", add_pause},
+    {"ps", add_ps},                 {"restore", add_restore}, {"resume", add_resume}, {"run", add_run},
+    {"spec", add_spec},             {"start", add_start},   {"state", add_state},     {"update", add_update},
+    {"features", add_features},
+};
+
+Trailing trailing_of(const std::string& command) {
+  if (command == "exec") return Trailing::AtSecondOperand;
+  if (command == "ps") return Trailing::AfterFirst;
+  return Trailing::None;
+}
+
+void add_global_flags(CLI::App& app, Globals& g) {
+  app.add_flag("--debug", g.debug, "enable debug logging");
+  app.add_option("--log", g.log_file, "set the log file to write skiff logs to (default is stderr)");
+  app.add_option("--log-format", g.log_format, "set the log format ('text' (default), or 'json')")
+      ->check(CLI::IsMember({"text", "json"}));
+  app.add_option("--root", g.root, "root directory for storage of container state (default: \"/run/skiff\")");
+  app.add_option("--criu", g.criu, "accepted for runc compatibility; checkpoint/restore is not supported");
+  app.add_flag("--systemd-cgroup", g.systemd_cgroup, "use the systemd cgroup driver (not supported yet)");
+  app.add_option("--rootless", g.rootless, "accepted for runc compatibility ('true', 'false', or 'auto')");
+}
+
+// `skiff help [command]`, as runc has it.
+Action add_help(CLI::App& app) {
+  auto topic = std::make_shared<std::vector<std::string>>();
+  CLI::App* cmd = app.add_subcommand("help", "shows a list of commands or help for one command");
+  cmd->alias("h");
+  add_args(*cmd, *topic, "command");
+  return [topic, &app](Context&) {
+    if (topic->empty()) {
+      std::cout << app.help();
+      return 0;
+    }
+    for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+      if (sub->check_name(topic->front())) {
+        std::cout << sub->help();
+        return 0;
+      }
+    }
+    throw UsageError("No help topic for '" + topic->front() + "'");
+  };
+}
+
+int run_action(const Action& action, Context& ctx) {
+  try {
+    ctx.logger.configure(ctx.globals);
+    if (ctx.globals.systemd_cgroup) throw UsageError("systemd cgroup driver is not supported yet");
+    return action(ctx);
+  } catch (const std::exception& e) {
+    ctx.logger.error(e.what());
+    return 1;
+  }
+}
+
+int skiff_main(int argc, char** argv) {
+  Globals globals;
+  Logger logger;
+  Context ctx{globals, logger};
+  CLI::App app{"skiff is an OCI container runtime (runc-compatible command line)", "skiff"};
+  app.get_formatter()->column_width(36);
+  add_global_flags(app, globals);
+  bool version = false;
+  app.add_flag("-v,--version", version, "print the version");
+
+  std::vector<std::pair<CLI::App*, Action>> actions;
+  for (const CommandEntry& entry : kCommands) {
+    Action action = entry.add(app);
+    actions.emplace_back(app.get_subcommand(entry.name), std::move(action));
+  }
+  Action help = add_help(app);
+  actions.emplace_back(app.get_subcommand("help"), std::move(help));
+
+  try {
+    std::vector<std::string> args = normalize_args(app, {argv, argv + argc}, trailing_of);
+    std::reverse(args.begin(), args.end());
+    app.parse(args);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    logger.error(e.what());
+    return 1;
+  }
+
+  if (version) {
+    std::cout << version_text();
+    return 0;
+  }
+  for (const auto& [command, action] : actions) {
+    if (command->parsed()) return run_action(action, ctx);
+  }
+  std::cout << app.help();
+  return 0;
+}
+
+}  // namespace
+}  // namespace skiff::cli
+
+int main(int argc, char** argv) { return skiff::cli::skiff_main(argc, argv); }

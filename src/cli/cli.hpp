@@ -1,0 +1,143 @@
+// The `skiff` command line: a thin, runc-compatible layer over libskiff.
+//
+// Each command lives in its own file and contributes one add_<name>()
+// function that registers its flags on the CLI11 app and returns the action
+// to run when that command was chosen. Commands report failures by throwing
+// (skiff::Error from the library, UsageError for bad arguments); main() turns
+// them into one error line and exit status 1.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <cstddef>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "skiff/skiff.hpp"
+#include "util/fd.hpp"
+
+namespace skiff::cli {
+
+// The global flags, shared by every command.
+struct Globals {
+  std::string root = "/run/skiff";
+  std::string log_file;
+  std::string log_format = "text";
+  bool debug = false;
+  bool systemd_cgroup = false;
+  std::string criu;      // accepted for runc compatibility, unused
+  std::string rootless;  // accepted for runc compatibility, unused
+};
+
+// runc-style logging: --log FILE gets formatted lines (logrus text or one
+// JSON object per line); errors also go to stderr as one plain line.
+class Logger {
+ public:
+  void configure(const Globals& globals);
+  void log(LogLevel level, std::string_view message);
+  // Log an error and print it on stderr (once, even without a log file).
+  void error(std::string_view message);
+
+ private:
+  [[nodiscard]] std::string format(LogLevel level, std::string_view message) const;
+  void write_line(int fd, const std::string& line) const;
+
+  UniqueFd file_;
+  bool json_ = false;
+  LogLevel threshold_ = LogLevel::Warning;
+};
+
+// What a command gets to work with.
+struct Context {
+  const Globals& globals;
+  Logger& logger;
+
+  // A Runtime on --root whose diagnostics go to the logger.
+  [[nodiscard]] Runtime runtime() const;
+};
+
+using Action = std::function<int(Context&)>;
+
+// Wrong number of arguments, a bad flag value: exit 1 like runc.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// runc's argument-count checks: `"start" requires exactly 1 argument(s)`.
+void require_exactly(const CLI::App& command, const std::vector<std::string>& args, std::size_t n);
+void require_min(const CLI::App& command, const std::vector<std::string>& args, std::size_t n);
+void require_max(const CLI::App& command, const std::vector<std::string>& args, std::size_t n);
+
+// Adds the positional "container-id" collector every command uses; options
+// are accepted before and after it.
+CLI::Option* add_args(CLI::App& command, std::vector<std::string>& args, const std::string& name);
+
+// Where the trailing command line of a subcommand starts (see args.cpp).
+enum class Trailing {
+  None,            // plain flags and positionals
+  AfterFirst,      // ps: everything after the container id is for ps(1)
+  AtSecondOperand  // exec: the command starts at the first operand after the id
+};
+
+// Rewrites argv so that CLI11 parses it like runc does: Go-style single-dash
+// long flags (-bundle) become --bundle, and a trailing command line is shielded
+// from flag parsing with "--". Returns the arguments without argv[0].
+std::vector<std::string> normalize_args(CLI::App& app, const std::vector<std::string>& argv,
+                                        const std::function<Trailing(const std::string&)>& trailing_of);
+
+// Column output like Go's text/tabwriter (minwidth 12, padding 3): every
+// column but the last padded to its widest cell.
+std::string format_table(const std::vector<std::vector<std::string>>& rows);
+
+// Forward the usual terminal signals to the process whose pid is in
+// pid_file while a foreground run/exec waits (see signals.cpp).
+class SignalForwarder {
+ public:
+  explicit SignalForwarder(const std::string& pid_file);
+  ~SignalForwarder();
+  SignalForwarder(const SignalForwarder&) = delete;
+  SignalForwarder& operator=(const SignalForwarder&) = delete;
+};
+
+// A private temporary directory removed with everything in it.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  [[nodiscard]] const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// The options `create` and `run` share.
+void add_create_flags(CLI::App& command, CreateOptions& options);
+// runc resolves paths against the caller's cwd before anything else.
+CreateOptions with_absolute_paths(CreateOptions options);
+std::string absolute_path(const std::string& path);
+
+// One per command.
+Action add_create(CLI::App& app);
+Action add_start(CLI::App& app);
+Action add_run(CLI::App& app);
+Action add_state(CLI::App& app);
+Action add_list(CLI::App& app);
+Action add_kill(CLI::App& app);
+Action add_delete(CLI::App& app);
+Action add_ps(CLI::App& app);
+Action add_exec(CLI::App& app);
+Action add_events(CLI::App& app);
+Action add_pause(CLI::App& app);
+Action add_resume(CLI::App& app);
+Action add_update(CLI::App& app);
+Action add_spec(CLI::App& app);
+Action add_features(CLI::App& app);
+Action add_checkpoint(CLI::App& app);
+Action add_restore(CLI::App& app);
+
+}  // namespace skiff::cli
