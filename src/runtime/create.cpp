@@ -151,15 +151,16 @@ ContainerState Runtime::create(const std::string& id, const CreateOptions& optio
 
   runtime::StateStore store(options_.root);
   store.create_dir(id);
+  std::unique_ptr<cgroups::Cgroup> cgroup;  // declared before rollback: it outlives the undo steps
   Rollback rollback;
   rollback.add([&] { store.remove_dir(id); });
 
   std::string fifo_path = store.fifo(id);
   if (::mkfifo(fifo_path.c_str(), 0622) != 0) throw_errno(fifo_path);
-  UniqueFd fifo(::open(fifo_path.c_str(), O_PATH | O_CLOEXEC));
+  UniqueFd fifo(::open(fifo_path.c_str(), O_RDWR | O_CLOEXEC));
   if (!fifo) throw_errno(fifo_path);
 
-  auto cgroup = cgroups::make_cgroup(spec.linux ? spec.linux->cgroups_path : "", id);
+  cgroup = cgroups::make_cgroup(spec.linux ? spec.linux->cgroups_path : "", id);
   cgroup->create();
   rollback.add([&] { cgroup->destroy(); });
   if (spec.linux && !spec.linux->resources.is_null()) cgroup->apply(spec.linux->resources);

@@ -66,13 +66,16 @@ void write_sysctls(const oci::Spec& spec) {
   }
 }
 
-// Block until `start` opens the other end of exec.fifo, then tell it we run.
+// Block until `start` writes its byte into exec.fifo. We hold the fifo open
+// read-write, so this needs no /proc (which is not ours to open once we are
+// non-dumpable in a user namespace) and `start` can tell we are alive.
 void wait_for_start(int fifo_fd) {
-  std::string path = "/proc/self/fd/" + std::to_string(fifo_fd);
-  UniqueFd fifo(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
-  if (!fifo) throw_errno("opening exec.fifo");
-  char byte = '0';
-  if (::write(fifo.get(), &byte, 1) != 1) throw_errno("writing exec.fifo");
+  char byte;
+  ssize_t n;
+  do {
+    n = ::read(fifo_fd, &byte, 1);
+  } while (n < 0 && errno == EINTR);
+  if (n != 1) throw_errno("reading exec.fifo");
 }
 
 std::string state_for_hooks(const std::string& text, const char* status) {
@@ -86,14 +89,16 @@ void setup_container(const InitConfig& config, std::string& path, std::string& h
   const oci::Process& process = *spec.process;
   // Die with the parent while it still drives the setup.
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-  // Nobody in the container may ptrace us or open /proc/<pid>/exe while we
-  // still run runtime code (CVE-2019-5736 class); execve resets it.
-  ::prctl(PR_SET_DUMPABLE, 0);
   if (config.wait_for_parent) config.sync->expect(SyncType::MapsWritten);
+  // Time offsets go through /proc/self, which stops being ours to write once
+  // a credential change makes us non-dumpable.
+  if (creates(spec, oci::NamespaceType::Time)) namespaces::enter_new_time_namespace(*spec.linux);
   if (creates(spec, oci::NamespaceType::User)) become_root_in_user_namespace();
   if (config.unshare_cgroupns && ::unshare(CLONE_NEWCGROUP) != 0) throw_errno("creating the cgroup namespace");
   if (!config.no_new_keyring) join_new_session_keyring();
-  if (creates(spec, oci::NamespaceType::Time)) namespaces::enter_new_time_namespace(*spec.linux);
+  // From here on nothing in the container may ptrace us or open
+  // /proc/<pid>/exe while we run runtime code (CVE-2019-5736); execve resets it.
+  ::prctl(PR_SET_DUMPABLE, 0);
   if (creates(spec, oci::NamespaceType::Uts)) set_names(spec);
 
   mounts::prepare_rootfs(spec, config.rootfs);

@@ -14,7 +14,7 @@ struct InitConfig {
   const oci::Spec* spec = nullptr;
   mounts::RootfsContext rootfs;
   SyncSocket* sync = nullptr;  // the child's end
-  int fifo_fd = -1;            // O_PATH fd of exec.fifo
+  int fifo_fd = -1;            // exec.fifo, open read-write
   int console_fd = -1;         // connected console socket, or -1
   int preserve_fds = 0;
   bool no_new_keyring = false;

@@ -136,20 +136,12 @@ void Runtime::start(const std::string& id) {
   Status status = live_status(store, saved);
   if (status != Status::Created)
     throw Error("container \"" + id + "\" cannot be started: it is " + status_name(status) + ", not created");
-  UniqueFd pidfd = open_init(saved);
-  UniqueFd fifo(::open(store.fifo(id).c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  // Only a live init holds the fifo's read end: ENXIO means it died.
+  UniqueFd fifo(::open(store.fifo(id).c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
+  if (!fifo && errno == ENXIO) throw Error("container \"" + id + "\": the init exited before start");
   if (!fifo) throw_errno(store.fifo(id));
-  // Wait for the init's byte, or for the init to die.
-  pollfd fds[2] = {{fifo.get(), POLLIN, 0}, {pidfd.get(), POLLIN, 0}};
-  for (;;) {
-    int n = ::poll(fds, 2, -1);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw_errno("waiting for the container init");
-    if (fds[0].revents & POLLIN) break;
-    if (fds[1].revents) throw Error("container \"" + id + "\": the init exited before start");
-  }
-  char byte;
-  if (::read(fifo.get(), &byte, 1) != 1) throw Error("container \"" + id + "\": the init exited before start");
+  char byte = '0';
+  if (::write(fifo.get(), &byte, 1) != 1) throw_errno("writing " + store.fifo(id));
   ::unlink(store.fifo(id).c_str());
   try {
     runtime::run_hooks(saved_hooks(saved).poststart, "poststart",
