@@ -136,10 +136,7 @@ std::vector<Write> plan_v2(const nlohmann::json& resources, const Probe& probe) 
   if (resources.is_null()) return out.take();
   if (!resources.is_object()) throw_error(kResources, "expected an object");
   Field r(resources, kResources);
-  // TODO(cgroups): device rules need a BPF_PROG_TYPE_CGROUP_DEVICE program;
-  // refusing them is safer than running the container with every device.
-  if (!parse_device_rules(resources).empty())
-    throw_error(r.path("devices"), "device rules on cgroup v2 are not implemented yet (eBPF filter)");
+  // Device rules are no file on v2: the driver attaches an eBPF filter.
   if (auto memory = r.object("memory")) plan_memory(out, *memory);
   if (auto cpu = r.object("cpu")) plan_cpu(out, *cpu);
   if (auto pids = r.object("pids"))

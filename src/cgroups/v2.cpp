@@ -7,6 +7,7 @@
 #include <sstream>
 #include <thread>
 
+#include "cgroups/devices_bpf.hpp"
 #include "cgroups/files.hpp"
 #include "util/error.hpp"
 
@@ -134,7 +135,12 @@ void CgroupV2::write(const Write& w) {
 }
 
 void CgroupV2::apply(const nlohmann::json& resources) {
-  for (const auto& w : plan_v2(resources, *this)) write(w);
+  auto rules = parse_device_rules(resources);
+  auto writes = plan_v2(resources, *this);  // validates everything first
+  // Devices first: a kernel without the BPF device hook fails before any limit changes.
+  if (!rules.empty())
+    attach_device_filter(clone_into_fd(), device_filter(rules), std::string(kResources) + ".devices");
+  for (const auto& w : writes) write(w);
 }
 
 std::vector<pid_t> CgroupV2::pids() const { return read_procs(dir_, true); }
