@@ -164,8 +164,12 @@ void CgroupV1::kill_all(int sig) {
   // Frozen, nothing can fork between listing the pids and killing them.
   bool froze = false;
   if (sig == SIGKILL && find("freezer") && !frozen()) {
-    freeze();
-    froze = true;
+    try {
+      freeze();
+      froze = true;
+    } catch (const Error&) {
+      // Killing matters more than the race the freeze closes.
+    }
   }
   for (pid_t pid : pids())
     if (::kill(pid, sig) != 0 && errno != ESRCH) {

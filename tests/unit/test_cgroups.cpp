@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "cgroups/cgroup.hpp"
+#include "cgroups/default_devices.hpp"
 #include "cgroups/files.hpp"
 #include "cgroups/layout.hpp"
 #include "cgroups/resources.hpp"
@@ -463,6 +464,23 @@ TEST_CASE("device rules are enforced: allow list, replacement, deny after allow"
     cgroup->apply(kNullAndReadZero);
     CHECK(read_text(join_path(control_dir(*cgroup.cg, "devices"), "devices.list")) == "c 1:3 rwm\nc 1:5 r\n");
   }
+}
+
+TEST_CASE("a spec's deny-all still leaves the standard /dev nodes usable", "[cgroups]") {
+  skiff::oci::Linux linux_config;
+  linux_config.resources = {{"devices", {{{"allow", false}, {"access", "rwm"}}}}};
+  linux_config.devices.push_back({'b', "/dev/sdz", 8, 250});
+  json effective = effective_resources(linux_config);
+  const json& rules = effective["devices"];
+  CHECK(rules.front() == linux_config.resources["devices"][0]);  // the spec's own rules come first
+  CHECK(rules.back() == json({{"allow", true}, {"type", "b"}, {"major", 8}, {"minor", 250}, {"access", "rwm"}}));
+  CHECK(linux_config.resources["devices"].size() == 1);  // input untouched
+
+  TestCgroup cgroup("/" + unique_name("defaultdev"));
+  cgroup->apply(linux_config.resources);
+  CHECK(device_access(*cgroup.cg) == 0);
+  cgroup->apply(effective);
+  CHECK(device_access(*cgroup.cg) == 15);
 }
 
 TEST_CASE("the eBPF device filter works on a hybrid host's cgroup2 hierarchy", "[cgroups]") {
