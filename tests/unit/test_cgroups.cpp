@@ -403,6 +403,38 @@ TEST_CASE("memory and cpu limits land in the files", "[cgroups]") {
   }
 }
 
+TEST_CASE("unified keys go to cgroup v2 files and are refused on v1", "[cgroups]") {
+  TestCgroup cgroup("/" + unique_name("unified"));
+  json unified = {{"unified", {{"pids.max", "7"}}}};
+  if (host_mode() != Mode::Unified) {
+    CHECK_THROWS_WITH(cgroup->apply(unified), Catch::StartsWith("linux.resources.unified: needs cgroup v2"));
+    return;
+  }
+  // The unified value is written after the typed field, so it wins.
+  unified["pids"] = {{"limit", 3}};
+  cgroup->apply(unified);
+  CHECK(read_trimmed(join_path(control_dir(*cgroup.cg, "pids"), "pids.max")) == "7");
+  CHECK_THROWS_WITH(cgroup->apply({{"unified", {{"cgroup.procs", "1"}}}}),
+                    "linux.resources.unified.cgroup.procs: not a cgroup file the container may set");
+  CHECK_THROWS_WITH(cgroup->apply({{"unified", {{"nosuch.file", "1"}}}}),
+                    Catch::StartsWith("linux.resources.unified.nosuch.file: cgroup controller \"nosuch\" is not available"));
+}
+
+TEST_CASE("hugepage limits, on v1, v2 or a hybrid host's cgroup2 hugetlb", "[cgroups]") {
+  Layout layout = read_layout();
+  bool hybrid_hugetlb = layout.mode == Mode::Hybrid && !layout.find_v1("hugetlb");
+  // Enabling hugetlb in a hybrid host's cgroup2 root is a host-wide change:
+  // only test there when it is already on.
+  if (hybrid_hugetlb &&
+      !has_word(read_optional(join_path(layout.unified.mountpoint, "cgroup.subtree_control")).value_or(""), "hugetlb"))
+    return;
+  TestCgroup cgroup("/" + unique_name("hugetlb"));
+  std::string dir = hybrid_hugetlb ? dirs_of(*cgroup.cg).back() : control_dir(*cgroup.cg, "hugetlb");
+  std::string file = layout.find_v1("hugetlb") ? "hugetlb.2MB.limit_in_bytes" : "hugetlb.2MB.max";
+  cgroup->apply({{"hugepageLimits", {{{"pageSize", "2MB"}, {"limit", 4 << 20}}}}});
+  CHECK(read_trimmed(join_path(dir, file)) == std::to_string(4 << 20));
+}
+
 TEST_CASE("a kernel refusal names the resource field and the file", "[cgroups]") {
   TestCgroup cgroup("/" + unique_name("refused"));
   // Quotas below 1ms are rejected by the kernel on v1 and v2.
