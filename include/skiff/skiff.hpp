@@ -51,6 +51,7 @@ struct CreateOptions {
   std::string bundle = ".";
   std::string pid_file;        // written with the init's pid when set
   std::string console_socket;  // AF_UNIX path receiving the pty master
+  int console_fd = -1;         // or: a connected AF_UNIX socket receiving it
   int preserve_fds = 0;        // fds 3..3+N-1 are passed to the container
   bool no_pivot = false;
   bool no_new_keyring = false;

@@ -166,7 +166,9 @@ ContainerState Runtime::create(const std::string& id, const CreateOptions& optio
   if (spec.linux && !spec.linux->resources.is_null()) cgroup->apply(spec.linux->resources);
 
   UniqueFd console;
-  if (spec.process->terminal) {
+  if (spec.process->terminal && options.console_fd >= 0) {
+    console.reset(::fcntl(options.console_fd, F_DUPFD_CLOEXEC, 3));
+  } else if (spec.process->terminal) {
     if (options.console_socket.empty())
       throw Error("process.terminal: a --console-socket is required to create a container with a terminal");
     console = connect_console_socket(options.console_socket);

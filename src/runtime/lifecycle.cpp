@@ -4,10 +4,12 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "oci/spec.hpp"
+#include "runtime/console.hpp"
 #include "runtime/container.hpp"
 #include "runtime/hooks.hpp"
 #include "runtime/process.hpp"
@@ -154,7 +156,20 @@ void Runtime::start(const std::string& id) {
 ProcessInfo Runtime::run(const std::string& id, const CreateOptions& options, const RunOptions& run) {
   // Orphaned container processes (after an intermediate exits) come to us.
   ::prctl(PR_SET_CHILD_SUBREAPER, 1);
-  ContainerState created = create(id, options);
+  // A terminal with nowhere to send it: receive the pty master ourselves.
+  CreateOptions create_options = options;
+  UniqueFd console_ours, console_theirs;
+  if (!run.detach && options.console_socket.empty() && options.console_fd < 0) {
+    int sv[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) throw_errno("console socketpair");
+    console_ours.reset(sv[0]);
+    console_theirs.reset(sv[1]);
+    create_options.console_fd = sv[1];
+  }
+  ContainerState created = create(id, create_options);
+  console_theirs.reset();
+  UniqueFd master;
+  if (console_ours && StateStore(options_.root).load(id).use_terminal) master = runtime::receive_fd(console_ours.get());
   try {
     start(id);
   } catch (...) {
@@ -166,6 +181,7 @@ ProcessInfo Runtime::run(const std::string& id, const CreateOptions& options, co
   }
   ProcessInfo info{created.pid, 0};
   if (run.detach) return info;
+  if (master) runtime::proxy_console(master.get());
   info.exit_code = wait(id);
   if (!run.keep) remove(id, true);
   return info;
