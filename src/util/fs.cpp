@@ -79,7 +79,9 @@ void remove_tree(const std::string& path) {
 std::string absolute_path(const std::string& path, const std::string& base) {
   std::filesystem::path p(path);
   if (p.is_relative()) p = std::filesystem::path(base) / p;
-  return p.lexically_normal().string();
+  std::string normal = p.lexically_normal().string();
+  while (normal.size() > 1 && normal.back() == '/') normal.pop_back();
+  return normal;
 }
 
 bool path_exists(const std::string& path) {
