@@ -13,6 +13,7 @@
 #include <functional>
 #include <vector>
 
+#include "cgroups/default_devices.hpp"
 #include "namespaces/namespaces.hpp"
 #include "oci/spec.hpp"
 #include "runtime/container.hpp"
@@ -163,7 +164,7 @@ ContainerState Runtime::create(const std::string& id, const CreateOptions& optio
   cgroup = cgroups::make_cgroup(spec.linux ? spec.linux->cgroups_path : "", id);
   cgroup->create();
   rollback.add([&] { cgroup->destroy(); });
-  if (spec.linux && !spec.linux->resources.is_null()) cgroup->apply(spec.linux->resources);
+  if (spec.linux) cgroup->apply(cgroups::effective_resources(*spec.linux));
 
   UniqueFd console;
   if (spec.process->terminal && options.console_fd >= 0) {

@@ -84,8 +84,7 @@ oci::Hooks saved_hooks(const SavedState& saved) {
 
 void signal_all(const SavedState& saved, int signal) {
   auto cgroup = runtime::container_cgroup(saved);
-  if (!cgroup) return;
-  for (pid_t pid : cgroup->pids()) ::kill(pid, signal);
+  if (cgroup) cgroup->kill_all(signal);
 }
 
 }  // namespace
