@@ -160,7 +160,7 @@ TEST_CASE("an executable that does not exist", "[badinput]") {
   INFO(out.describe());
   CHECK(out.exit_code != 0);
   CHECK(out.err.find("/no/such/program") != std::string::npos);
-  CHECK(sb.leftovers(id).empty());
+  CHECK_NO_LEFTOVERS(sb, id);
 }
 
 TEST_CASE("a duplicate container id", "[badinput]") {
@@ -183,7 +183,7 @@ TEST_CASE("a duplicate container id", "[badinput]") {
   CHECK(state.value("pid", 0) == pid);
 
   REQUIRE(sb.skiff({"delete", "--force", id}).exit_code == 0);
-  CHECK(sb.leftovers(id).empty());
+  CHECK_NO_LEFTOVERS(sb, id);
 }
 
 TEST_CASE("a malformed container id", "[badinput]") {
@@ -200,7 +200,7 @@ TEST_CASE("a malformed container id", "[badinput]") {
     std::transform(err.begin(), err.end(), err.begin(), ::tolower);
     CHECK(err.find("id") != std::string::npos);
     // No state entry, mount or process of this sandbox.
-    CHECK(sb.leftovers(sb.new_id("unused")).empty());
+    CHECK_NO_LEFTOVERS(sb, sb.new_id("unused"));
     // Nothing escaped the state root either.
     CHECK_FALSE(fs::exists(sb.dir / "x"));
     CHECK_FALSE(fs::exists(sb.root / "a"));
@@ -221,7 +221,7 @@ TEST_CASE("commands on a container that does not exist", "[badinput]") {
     CHECK(out.err_lines().size() == 1);
     CHECK(out.err.find(id) != std::string::npos);
     CHECK(out.out.empty());
-    CHECK(sb.leftovers(id).empty());
+    CHECK_NO_LEFTOVERS(sb, id);
   }
 }
 
@@ -235,7 +235,7 @@ TEST_CASE("--systemd-cgroup says it is not supported yet", "[badinput][cli]") {
   CHECK(out.exit_code != 0);
   CHECK(out.err.find("systemd") != std::string::npos);
   CHECK(out.err.find("not supported") != std::string::npos);
-  CHECK(sb.leftovers(id).empty());
+  CHECK_NO_LEFTOVERS(sb, id);
 }
 
 TEST_CASE("a failing createRuntime hook leaves nothing behind", "[badinput][hooks]") {
@@ -255,7 +255,7 @@ TEST_CASE("a hook that outlives its timeout is killed and fails create", "[badin
   Bundle b = marked_bundle(sb, id);
   b.config["hooks"] = {
       {"prestart",
-       {{{"path", "/bin/sh"}, {"args", {"sh", "-c", "sleep 30"}}, {"timeout", 1}}}}};
+       {{{"path", "/bin/sh"}, {"args", {"sh", "-c", "exec sleep 30"}}, {"timeout", 1}}}}};
   b.save();
   auto t0 = std::chrono::steady_clock::now();
   expect_clean_failure(sb, id, {"create", "--bundle", b.dir.string(), id}, {"prestart", "hook"});

@@ -93,7 +93,7 @@ TEST_CASE("hooks run in order with the state on stdin", "[hooks]") {
   CHECK(position(order, "startContainer") < position(order, "main"));
   CHECK(position(order, "main") < position(order, "poststop"));
   CHECK(position(order, "poststart") < position(order, "poststop"));
-  CHECK(sb.leftovers(id).empty());
+  CHECK_NO_LEFTOVERS(sb, id);
 }
 
 TEST_CASE("foreground run runs poststop hooks when the container is removed", "[hooks][run]") {
@@ -134,7 +134,7 @@ TEST_CASE("an unknown rlimit is rejected with its path", "[config][rlimits][badi
   INFO(out.describe());
   CHECK(out.exit_code != 0);
   CHECK(out.err.find("process.rlimits[0]") != std::string::npos);
-  CHECK(sb.leftovers(id).empty());
+  CHECK_NO_LEFTOVERS(sb, id);
 }
 
 TEST_CASE("env, cwd, user, additional groups and umask", "[config][user]") {
@@ -202,7 +202,7 @@ TEST_CASE("a sysctl outside the container's namespaces is refused", "[config][sy
   CHECK(out.exit_code != 0);
   CHECK(out.err.find("net.ipv4.ip_forward") != std::string::npos);
   CHECK(read_file("/proc/sys/net/ipv4/ip_forward") == host);
-  CHECK(sb.leftovers(id).empty());
+  CHECK_NO_LEFTOVERS(sb, id);
 }
 
 TEST_CASE("annotations are kept in the state", "[config][state]") {

@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
 #include "skiff/skiff.hpp"
@@ -162,3 +163,12 @@ std::vector<std::string> mounts_under(const fs::path& prefix);
 double host_uptime();
 
 }  // namespace skiff_test
+
+// CHECK that a container left nothing behind, listing what it left if it did.
+#define CHECK_NO_LEFTOVERS(sandbox, id)           \
+  do {                                            \
+    auto leftovers_ = (sandbox).leftovers(id);    \
+    CAPTURE(leftovers_);                          \
+    CHECK(leftovers_.empty());                    \
+  } while (false)
+

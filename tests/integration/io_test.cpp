@@ -242,5 +242,5 @@ TEST_CASE("terminal: true without a console socket is refused for create", "[io]
   INFO(out.describe());
   CHECK(out.exit_code != 0);
   CHECK(out.err.find("console") != std::string::npos);
-  CHECK(sb.leftovers(id).empty());
+  CHECK_NO_LEFTOVERS(sb, id);
 }

@@ -72,7 +72,7 @@ TEST_CASE("library: create, start, state, exec, kill, wait, remove, list", "[lib
   rt.remove(id);
   CHECK_THROWS_AS(rt.state(id), skiff::Error);
   CHECK_FALSE(has_id(rt.list(), id));
-  CHECK(sb.leftovers(id).empty());
+  CHECK_NO_LEFTOVERS(sb, id);
 }
 
 TEST_CASE("library: run in the foreground returns the exit code", "[library][run]") {
@@ -92,7 +92,7 @@ TEST_CASE("library: run in the foreground returns the exit code", "[library][run
   CHECK(read_file(out / "host") == "from-library\n");
   // Removed without keep.
   CHECK_FALSE(has_id(rt.list(), id));
-  CHECK(sb.leftovers(id).empty());
+  CHECK_NO_LEFTOVERS(sb, id);
 }
 
 TEST_CASE("library: run with keep leaves a stopped container", "[library][run]") {
@@ -110,7 +110,7 @@ TEST_CASE("library: run with keep leaves a stopped container", "[library][run]")
   CHECK(rt.run(id, create, run).exit_code == 137);
   CHECK(rt.state(id).status == skiff::Status::Stopped);
   rt.remove(id);
-  CHECK(sb.leftovers(id).empty());
+  CHECK_NO_LEFTOVERS(sb, id);
 }
 
 TEST_CASE("library: errors are skiff::Error and leave nothing behind", "[library][badinput]") {
@@ -147,7 +147,7 @@ TEST_CASE("library: errors are skiff::Error and leave nothing behind", "[library
     CHECK_THROWS_AS(rt.kill(id, SIGKILL), skiff::Error);
     CHECK_THROWS_AS(rt.remove(id), skiff::Error);
   }
-  CHECK(sb.leftovers(id).empty());
+  CHECK_NO_LEFTOVERS(sb, id);
   CHECK(rt.list().empty());
 }
 

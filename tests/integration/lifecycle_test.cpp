@@ -151,7 +151,7 @@ TEST_CASE("create, start, exec, kill, delete through the CLI", "[lifecycle]") {
   REQUIRE(del.exit_code == 0);
   CHECK(sb.skiff({"state", id}).exit_code != 0);
   CHECK_FALSE(listed_at_all(list_json(sb), id));
-  CHECK(sb.leftovers(id).empty());
+  CHECK_NO_LEFTOVERS(sb, id);
 }
 
 TEST_CASE("exec joins user, cgroup and time namespaces too", "[lifecycle][userns][timens]") {
@@ -180,7 +180,7 @@ TEST_CASE("exec joins user, cgroup and time namespaces too", "[lifecycle][userns
   REQUIRE(uptime.exit_code == 0);
   CHECK(std::stod(uptime.out) >= host_uptime() + 86400 - 5);
   REQUIRE(sb.skiff({"delete", "--force", id}).exit_code == 0);
-  CHECK(sb.leftovers(id).empty());
+  CHECK_NO_LEFTOVERS(sb, id);
 }
 
 TEST_CASE("kill sends TERM by default and accepts names and numbers", "[lifecycle][signal]") {
@@ -222,7 +222,7 @@ TEST_CASE("delete refuses a running container unless --force", "[lifecycle]") {
   Output forced = sb.skiff({"delete", "--force", id});
   INFO(forced.describe());
   CHECK(forced.exit_code == 0);
-  CHECK(sb.leftovers(id).empty());
+  CHECK_NO_LEFTOVERS(sb, id);
 }
 
 TEST_CASE("delete of a created (never started) container cleans everything", "[lifecycle]") {
@@ -236,7 +236,7 @@ TEST_CASE("delete of a created (never started) container cleans everything", "[l
   Output del = sb.skiff({"delete", "--force", id});
   INFO(del.describe());
   CHECK(del.exit_code == 0);
-  CHECK(sb.leftovers(id).empty());
+  CHECK_NO_LEFTOVERS(sb, id);
 }
 
 TEST_CASE("a container whose process exited is stopped (a zombie is stopped)", "[lifecycle]") {
@@ -248,7 +248,7 @@ TEST_CASE("a container whose process exited is stopped (a zombie is stopped)", "
   REQUIRE(sb.skiff({"start", id}).exit_code == 0);
   CHECK(sb.wait_for_status(id, "stopped", 5s));
   CHECK(sb.skiff({"delete", id}).exit_code == 0);
-  CHECK(sb.leftovers(id).empty());
+  CHECK_NO_LEFTOVERS(sb, id);
 }
 
 TEST_CASE("list --quiet prints ids; the table has a header", "[lifecycle][list]") {

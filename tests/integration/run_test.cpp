@@ -25,12 +25,12 @@ TEST_CASE("a successful container exits 0 and leaves nothing behind", "[run]") {
   Output out = sb.skiff({"run", "--bundle", b.dir.string(), id});
   INFO(out.describe());
   CHECK(out.exit_code == 0);
-  CHECK(sb.leftovers(id).empty());
+  CHECK_NO_LEFTOVERS(sb, id);
 }
 
 TEST_CASE("the container's process is pid 1 of its own pid namespace", "[run]") {
   Sandbox sb;
-  Bundle b = sb.bundle({"sh", "-c", "echo $$; cat /proc/1/comm"});
+  Bundle b = sb.bundle({"sh", "-c", "echo $$; cat /proc/1/comm; exit 0"});
   Output out = sb.run(b);
   INFO(out.describe());
   REQUIRE(out.exit_code == 0);
@@ -115,7 +115,7 @@ TEST_CASE("a container killed with SIGKILL makes run exit 137", "[run][signal]")
     INFO(out.describe());
     CHECK(out.exit_code == 137);
     // Foreground run without --keep removes the container.
-    CHECK(sb.leftovers(id).empty());
+    CHECK_NO_LEFTOVERS(sb, id);
   }
 }
 
@@ -131,7 +131,7 @@ TEST_CASE("run --keep leaves a stopped container to delete", "[run]") {
   Output del = sb.skiff({"delete", id});
   INFO(del.describe());
   CHECK(del.exit_code == 0);
-  CHECK(sb.leftovers(id).empty());
+  CHECK_NO_LEFTOVERS(sb, id);
 }
 
 TEST_CASE("run --detach returns at once and the container keeps running", "[run]") {
@@ -146,7 +146,7 @@ TEST_CASE("run --detach returns at once and the container keeps running", "[run]
   CHECK(state.value("status", "") == "running");
   CHECK(state.value("pid", 0) > 0);
   REQUIRE(sb.skiff({"delete", "--force", id}).exit_code == 0);
-  CHECK(sb.leftovers(id).empty());
+  CHECK_NO_LEFTOVERS(sb, id);
 }
 
 TEST_CASE("a user namespace maps container root to uid 100000", "[run][userns]") {
