@@ -61,7 +61,10 @@ UniqueFd make_userns(const std::vector<oci::IdMapping>& uids,
   Pipe report, release;
   pid_t child = fork();
   if (child < 0) throw_errno("fork");
-  if (child == 0) hold_userns(report.write.get(), release.read.get());
+  if (child == 0) {
+    ::close(release.write.release());  // or it would never see EOF
+    hold_userns(report.write.get(), release.read.get());
+  }
   report.write.reset();
   release.read.reset();
 

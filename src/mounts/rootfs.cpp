@@ -8,11 +8,15 @@
 
 #include <fcntl.h>
 #include <sys/mount.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <array>
+#include <climits>
 #include <fstream>
 #include <sstream>
 
@@ -96,6 +100,47 @@ void make_parent_private(const std::string& rootfs) {
     throw_errno("making " + info.mountpoint + " private");
 }
 
+std::string fd_path(int fd) {
+  std::string link = "/proc/self/fd/" + std::to_string(fd);
+  char buf[PATH_MAX];
+  ssize_t n = readlink(link.c_str(), buf, sizeof(buf) - 1);
+  if (n < 0) throw_errno("readlink " + link);
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+// Where target_fd landed, as a path inside the rootfs ("/proc/sys").
+std::string path_in_rootfs(int root_fd, int target_fd) {
+  std::string root = fd_path(root_fd);
+  std::string target = fd_path(target_fd);
+  if (target == root) return "/";
+  if (root == "/") return target;
+  if (!target.starts_with(root + "/")) throw_error(target, "resolved outside the rootfs");
+  return target.substr(root.size());
+}
+
+// Files under /proc that lxcfs-style emulation may replace (runc's list).
+constexpr std::array<std::string_view, 10> kProcMountable = {
+    "/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo",  "/proc/stat",
+    "/proc/swaps",   "/proc/uptime",    "/proc/loadavg",  "/proc/slabinfo",
+    "/proc/net/dev", "/proc/sys/kernel/ns_last_pid"};
+
+bool is_procfs(const std::string& path) {
+  struct statfs st {};
+  return statfs(path.c_str(), &st) == 0 && st.f_type == PROC_SUPER_MAGIC;
+}
+
+// Mounting over /proc (or inside it) could hide what maskedPaths and
+// readonlyPaths protect: only procfs may go on /proc, and only a few
+// emulated files inside it (as runc allows).
+void check_proc_destination(const std::string& where, bool procfs_source) {
+  if (where != "/proc" && !where.starts_with("/proc/")) return;
+  if (where == "/proc" && procfs_source) return;
+  for (auto allowed : kProcMountable)
+    if (where == allowed) return;
+  throw_error(where, where == "/proc" ? "only procfs can be mounted on /proc"
+                                      : "cannot be mounted because it is inside /proc");
+}
+
 // Recursive attributes and propagation apply once the mount is attached.
 void finish_mount(int mnt_fd, const MountOptions& options) {
   set_attrs(mnt_fd, options.rec_attrs, true);
@@ -121,6 +166,7 @@ void mount_bind(int root_fd, const oci::Mount& m, const MountOptions& options,
   idmap_if_asked(tree.get(), m, options, ctx);
   UniqueFd target =
       mkdir_all_in_root(root_fd, m.destination, S_ISDIR(st.st_mode) ? Leaf::Directory : Leaf::File);
+  check_proc_destination(path_in_rootfs(root_fd, target.get()), is_procfs(source));
   attach(tree.get(), target.get());
   finish_mount(tree.get(), options);
 }
@@ -146,6 +192,7 @@ void mount_filesystem(int root_fd, const oci::Mount& m, MountOptions options,
   }
   idmap_if_asked(mnt.get(), m, options, ctx);
   UniqueFd target = mkdir_all_in_root(root_fd, m.destination);
+  check_proc_destination(path_in_rootfs(root_fd, target.get()), m.type == "proc");
   if (options.tmpcopyup) copy_up(target.get(), mnt.get());
   attach(mnt.get(), target.get());
   finish_mount(mnt.get(), options);

@@ -534,3 +534,136 @@ TEST_CASE("a failing mount names its index, destination and cause", "[mounts][ro
   CHECK(r.at("error") ==
         "mounts[0] (bind on /x): source /does/not/exist: No such file or directory");
 }
+
+TEST_CASE("mounts over or inside /proc are refused unless runc allows them", "[mounts][rootfs]") {
+  Bundle bundle;
+  oci::Spec spec;
+  spec.mounts = {make_mount("/proc", "tmpfs", "tmpfs")};
+  auto r = run_isolated(false, [&](Report&) { prepare_rootfs(spec, bundle.context()); });
+  INFO(r.at("error"));
+  CHECK(r.at("error") == "mounts[0] (tmpfs on /proc): /proc: only procfs can be mounted on /proc");
+
+  // Through a symlink in the image too.
+  fs::create_symlink("/proc", bundle.rootfs + "/p");
+  spec.mounts = {make_mount("/proc", "proc", "proc"),
+                 make_mount("/p/sys", "bind", bundle.host.path + "/dir", {"rbind"}),
+                 make_mount("/proc/uptime", "bind", bundle.host.path + "/file", {"bind"})};
+  r = run_isolated(false, [&](Report&) { prepare_rootfs(spec, bundle.context()); });
+  INFO(r.at("error"));
+  CHECK(r.at("error") ==
+        "mounts[1] (bind on /p/sys): /proc/sys: cannot be mounted because it is inside /proc");
+
+  spec.mounts.erase(spec.mounts.begin() + 1);
+  r = run_isolated(false, [&](Report& rep) {
+    prepare_rootfs(spec, bundle.context());
+    rep.add("uptime", read_file(bundle.rootfs + "/proc/uptime"));
+  });
+  CHECK(r.at("exit") == "0");
+  CHECK(r.at("uptime") == "host file");
+}
+
+TEST_CASE("overlay data options reach the filesystem", "[mounts][rootfs]") {
+  Bundle bundle;
+  std::string lower = bundle.host.path + "/lower", upper = bundle.host.path + "/upper",
+              work = bundle.host.path + "/work";
+  for (const auto& d : {lower, upper, work}) fs::create_directories(d);
+  write_file(lower + "/l", "from lower");
+  oci::Spec spec;
+  spec.mounts = {make_mount("/ovl", "overlay", "overlay",
+                            {"lowerdir=" + lower, "upperdir=" + upper, "workdir=" + work,
+                             "nodev"})};
+  auto r = run_isolated(false, [&](Report& rep) {
+    run_rootfs(spec, bundle.context());
+    rep.add("lower", read_file("/ovl/l"));
+    rep.add("write", write_errno("/ovl/new"));
+    rep.add("magic", fs_magic("/ovl"));
+  });
+  INFO("error: " << (r.count("error") ? r.at("error") : ""));
+  CHECK(r.at("exit") == "0");
+  CHECK(r.at("lower") == "from lower");
+  CHECK(r.at("write") == "0");
+  CHECK(r.at("magic") == std::to_string(OVERLAYFS_SUPER_MAGIC));
+  CHECK(fs::exists(upper + "/new"));
+}
+
+TEST_CASE("an idmapped bind mount shows on-disk ids through the mount's mapping",
+          "[mounts][rootfs][idmap]") {
+  // Like a rootless image: files owned by 0 on disk must appear owned by the
+  // host id that container root maps to (containerID 0 -> hostID 1000).
+  Bundle bundle;
+  std::string dir = bundle.host.path + "/idm";
+  fs::create_directories(dir);
+  write_file(dir + "/root_owned", "x");
+  write_file(dir + "/other", "x");
+  REQUIRE(chown((dir + "/other").c_str(), 1000, 1000) == 0);
+  oci::Spec spec;
+  oci::Mount m = make_mount("/idm", "bind", dir, {"rbind", "idmap"});
+  m.uid_mappings = {{0, 1000, 1}};
+  m.gid_mappings = {{0, 1000, 1}};
+  spec.mounts = {m};
+  auto r = run_isolated(false, [&](Report& rep) {
+    run_rootfs(spec, bundle.context());
+    struct stat st {};
+    rep.add("root_owned", stat("/idm/root_owned", &st) < 0 ? -errno : static_cast<long>(st.st_uid));
+    rep.add("root_owned_gid", static_cast<long>(st.st_gid));
+    rep.add("other", stat("/idm/other", &st) < 0 ? -errno : static_cast<long>(st.st_uid));
+  });
+  INFO("error: " << (r.count("error") ? r.at("error") : ""));
+  CHECK(r.at("exit") == "0");
+  CHECK(r.at("root_owned") == "1000");
+  CHECK(r.at("root_owned_gid") == "1000");
+  CHECK(r.at("other") == "65534");  // unmapped: the overflow id
+}
+
+TEST_CASE("mounts made for the container do not propagate to a shared parent",
+          "[mounts][rootfs][propagation]") {
+  Bundle bundle;
+  // Outer namespace: a shared tmpfs holding the rootfs, like a host whose /
+  // is shared. Inner namespace: the container, which must not leak into it.
+  std::string shared_dir = bundle.host.path + "/shared";
+  fs::create_directories(shared_dir);
+  oci::Spec spec = busybox_spec(bundle.host.path + "/dir", bundle.host.path + "/file");
+  std::string propagation = GENERATE(as<std::string>{}, "", "rshared", "rprivate");
+  spec.linux->rootfs_propagation = propagation;
+  INFO("rootfsPropagation: " << propagation);
+  auto r = run_isolated(false, [&](Report& rep) {
+    if (mount("", "/", nullptr, MS_PRIVATE | MS_REC, nullptr) < 0 ||
+        mount("tmpfs", shared_dir.c_str(), "tmpfs", 0, nullptr) < 0 ||
+        mount("", shared_dir.c_str(), nullptr, MS_SHARED, nullptr) < 0)
+      throw std::runtime_error("setting up the shared mount failed");
+    std::string rootfs = shared_dir + "/rootfs";
+    make_busybox_rootfs(rootfs);
+    std::string before = read_file("/proc/self/mountinfo");
+    int done[2], release[2];
+    if (pipe(done) < 0 || pipe(release) < 0) throw std::runtime_error("pipe");
+    pid_t inner = fork();
+    if (inner == 0) {
+      char c = 'f';
+      try {
+        if (unshare(CLONE_NEWNS) < 0) throw std::runtime_error("unshare");
+        RootfsContext ctx = bundle.context();
+        ctx.rootfs = rootfs;
+        run_rootfs(spec, ctx);
+        c = 'k';
+      } catch (const std::exception& e) {
+        write_all(2, std::string("inner: ") + e.what() + "\n");
+      }
+      write_all(done[1], std::string(1, c));
+      ::close(release[1]);
+      char x;
+      (void)::read(release[0], &x, 1);
+      _exit(0);
+    }
+    ::close(release[0]);
+    char c = 0;
+    (void)::read(done[0], &c, 1);
+    rep.add("inner", std::string(1, c));
+    rep.add("unchanged", read_file("/proc/self/mountinfo") == before ? "yes" : "no");
+    ::close(release[1]);
+    wait_status(inner);
+  });
+  INFO("error: " << (r.count("error") ? r.at("error") : ""));
+  CHECK(r.at("exit") == "0");
+  CHECK(r.at("inner") == "k");
+  CHECK(r.at("unchanged") == "yes");
+}
