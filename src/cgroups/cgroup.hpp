@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -37,6 +38,11 @@ class Cgroup {
   // Send sig to every process (v2 + SIGKILL: cgroup.kill; otherwise each pid,
   // frozen first for SIGKILL so nothing forks past the signal).
   virtual void kill_all(int sig) = 0;
+  // Usage counters shaped like runc's `events --stats` data: "cpu", "memory",
+  // "pids" (sections of absent controllers are left out).
+  virtual nlohmann::json stats() const = 0;
+  // OOM kills in the cgroup so far (v2 memory.events, v1 memory.oom_control).
+  virtual uint64_t oom_kills() const = 0;
 
   // What to record in the state so a later command can reopen it.
   virtual nlohmann::json to_json() const = 0;

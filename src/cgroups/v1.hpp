@@ -8,6 +8,7 @@
 
 #include "cgroups/cgroup.hpp"
 #include "cgroups/resources.hpp"
+#include "cgroups/stats.hpp"
 #include "cgroups/v2.hpp"
 
 namespace skiff::cgroups {
@@ -33,6 +34,8 @@ class CgroupV1 final : public Cgroup, private Probe {
   bool frozen() const override;
   void destroy() override;
   void kill_all(int sig) override;
+  nlohmann::json stats() const override { return stats_v1(*this); }
+  uint64_t oom_kills() const override { return oom_kills_v1(*this); }
   nlohmann::json to_json() const override;
 
   static std::unique_ptr<CgroupV1> from_json(const nlohmann::json& saved);

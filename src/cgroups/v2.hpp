@@ -6,6 +6,7 @@
 
 #include "cgroups/cgroup.hpp"
 #include "cgroups/resources.hpp"
+#include "cgroups/stats.hpp"
 #include "util/fd.hpp"
 
 namespace skiff::cgroups {
@@ -27,6 +28,8 @@ class CgroupV2 final : public Cgroup, private Probe {
   bool frozen() const override;
   void destroy() override;
   void kill_all(int sig) override;
+  nlohmann::json stats() const override { return stats_v2(*this); }
+  uint64_t oom_kills() const override { return oom_kills_v2(*this); }
   nlohmann::json to_json() const override;
 
   static std::unique_ptr<CgroupV2> from_json(const nlohmann::json& saved);

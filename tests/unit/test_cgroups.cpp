@@ -435,6 +435,45 @@ TEST_CASE("hugepage limits, on v1, v2 or a hybrid host's cgroup2 hugetlb", "[cgr
   CHECK(read_trimmed(join_path(dir, file)) == std::to_string(4 << 20));
 }
 
+TEST_CASE("stats count the cpu, memory and pids of the processes inside", "[cgroups]") {
+  TestCgroup cgroup("/" + unique_name("stats"));
+  cgroup->apply({{"pids", {{"limit", 10}}}});
+  SharedCounter counter;
+  Child child([&] {
+    // 8 MiB touched, then spin so cpu time accrues.
+    std::vector<char> memory(8 << 20, 1);
+    for (;;) counter.value->fetch_add(memory[counter.get() % memory.size()]);
+    return 0;
+  });
+  cgroup->add_process(child.pid);
+  child.start();
+  while (counter.get() < 1000000) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  json stats = cgroup->stats();
+  INFO(stats.dump());
+  CHECK(stats["pids"]["current"] == 1);
+  CHECK(stats["pids"]["limit"] == 10);
+  CHECK(stats["memory"]["usage"]["usage"].get<uint64_t>() >= (8u << 20));
+  CHECK(stats["cpu"]["usage"]["total"].get<uint64_t>() > 0);
+  CHECK(stats["memory"]["raw"].is_object());
+  CHECK(cgroup->oom_kills() == 0);
+}
+
+TEST_CASE("a process over memory.limit is OOM-killed and counted", "[cgroups]") {
+  TestCgroup cgroup("/" + unique_name("oom"));
+  // memory+swap == memory: no escape into swap.
+  cgroup->apply({{"memory", {{"limit", 16 << 20}, {"swap", 16 << 20}}}});
+  Child child([] {
+    std::vector<char> memory(64 << 20, 1);  // touches every page
+    return memory[12345] == 1 ? 0 : 1;
+  });
+  cgroup->add_process(child.pid);
+  child.start();
+  int status = child.wait_status();
+  CHECK(WIFSIGNALED(status));
+  CHECK(WTERMSIG(status) == SIGKILL);
+  CHECK(cgroup->oom_kills() >= 1);
+}
+
 TEST_CASE("a kernel refusal names the resource field and the file", "[cgroups]") {
   TestCgroup cgroup("/" + unique_name("refused"));
   // Quotas below 1ms are rejected by the kernel on v1 and v2.
