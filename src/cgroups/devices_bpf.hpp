@@ -12,7 +12,7 @@
 namespace skiff::cgroups {
 
 // The filter for rules in spec order: the last matching rule decides, and a
-// device no rule matches is denied. An allow rule matches when it grants all
+// device no rule matches is denied (the v1 driver starts from "deny all" too). An allow rule matches when it grants all
 // the requested access; a deny rule when it names any of it (so "deny w"
 // after "allow rwm" really stops writes).
 std::vector<bpf_insn> device_filter(const std::vector<DeviceRule>& rules);

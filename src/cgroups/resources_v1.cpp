@@ -126,13 +126,22 @@ std::string device_line(const DeviceRule& rule) {
   return std::string(1, rule.type) + " " + number(rule.major) + ":" + number(rule.minor) + " " + rule.access;
 }
 
-// v1 keeps an allow list per cgroup: "a" in devices.deny empties it (default
-// deny), each rule then edits it in the order the spec gives.
+// A wildcard rule ("a *:* rwm"): writing it resets the whole list.
+bool resets_list(const DeviceRule& rule) {
+  return rule.type == 'a' && rule.major < 0 && rule.minor < 0 && rule.access == "rwm";
+}
+
+// The rules describe the whole allow list, starting from "deny everything"
+// (as runc, and as the v2 eBPF filter does): "a" in devices.deny empties the
+// list first unless the first rule resets it anyway; each rule then edits it
+// in the order the spec gives. No rules: the list is left alone (update).
 void plan_devices(Plan& out, const nlohmann::json& resources) {
   auto rules = parse_device_rules(resources);
+  std::string field = std::string(kResources) + ".devices";
+  if (!rules.empty() && !resets_list(rules.front())) out.add(field, "devices", "devices.deny", "a *:* rwm");
   for (size_t i = 0; i < rules.size(); ++i)
-    out.add(std::string(kResources) + ".devices[" + std::to_string(i) + "]", "devices",
-            rules[i].allow ? "devices.allow" : "devices.deny", device_line(rules[i]));
+    out.add(field + "[" + std::to_string(i) + "]", "devices", rules[i].allow ? "devices.allow" : "devices.deny",
+            device_line(rules[i]));
 }
 
 }  // namespace

@@ -262,10 +262,14 @@ TEST_CASE("v1 plan: device rules, hugetlb on the hybrid cgroup2, unified refused
   auto writes = plan_v1(r, probe);
   REQUIRE(writes.size() == 4);
   CHECK(writes[0].file == "devices.deny");
-  CHECK(writes[0].value == "a *:* rwm");
+  CHECK(writes[0].value == "a *:* rwm");  // the spec's own: no implicit reset before it
   CHECK(writes[1].value == "c 1:3 rwm");
   CHECK(writes[2].file == "hugetlb.2MB.max");
   CHECK(writes[2].v2);
+  auto only_allow = plan_v1({{"devices", {{{"allow", true}, {"type", "c"}, {"major", 1}, {"minor", 3}}}}}, probe);
+  REQUIRE(only_allow.size() == 2);
+  CHECK(only_allow[0].field == "linux.resources.devices");
+  CHECK(only_allow[0].value == "a *:* rwm");
   CHECK(error_of([&] { plan_v1({{"unified", {{"memory.high", "1"}}}}, probe); }) ==
         "linux.resources.unified: needs cgroup v2, but this host uses cgroup v1 controllers");
   CHECK(error_of([&] { plan_v1({{"devices", {{{"allow", true}, {"access", "rwx"}}}}}, probe); }) ==
@@ -513,6 +517,7 @@ const json kNullAndReadZero = {{"devices",
 const json kOnlyFull = {{"devices",
                          {{{"allow", false}, {"access", "rwm"}},
                           {{"allow", true}, {"type", "c"}, {"major", 1}, {"minor", 7}, {"access", "rwm"}}}}};
+const json kOnlyNull = {{"devices", {{{"allow", true}, {"type", "c"}, {"major", 1}, {"minor", 3}, {"access", "rwm"}}}}};
 const json kAllButWritingZero = {{"devices",
                                   {{{"allow", true}, {"access", "rwm"}},
                                    {{"allow", false}, {"type", "c"}, {"major", 1}, {"minor", 5}, {"access", "w"}}}}};
@@ -524,6 +529,8 @@ void check_device_rules(Cgroup& cgroup) {
   CHECK(device_access(cgroup) == (1 | 2));
   cgroup.apply(kOnlyFull);  // replaces the earlier rules
   CHECK(device_access(cgroup) == 8);
+  cgroup.apply(kOnlyNull);  // an allow list without "deny all" still starts empty
+  CHECK(device_access(cgroup) == 1);
   cgroup.apply(kAllButWritingZero);
   CHECK(device_access(cgroup) == (1 | 2 | 8));
 }
