@@ -58,6 +58,11 @@ class Field {
   [[nodiscard]] const std::string& path() const { return path_; }
   [[nodiscard]] std::string path(std::string_view key) const { return path_ + "." + std::string(key); }
   [[nodiscard]] bool has(std::string_view key) const;
+  // The member as JSON (null when absent).
+  [[nodiscard]] nlohmann::json raw(std::string_view key) const {
+    const auto* v = member(key);
+    return v ? *v : nlohmann::json();
+  }
   // Member names of the object, in order.
   [[nodiscard]] std::vector<std::string> keys() const;
   [[nodiscard]] std::optional<int64_t> int64(std::string_view key) const;

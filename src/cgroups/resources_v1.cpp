@@ -37,7 +37,9 @@ void plan_memory(Plan& out, const Field& memory, const Probe& probe) {
   // memory.kernel is deprecated by the spec and ignored by the kernel since 5.16.
   if (auto v = memory.int64("kernelTCP"))
     out.add(memory.path("kernelTCP"), "memory", "memory.kmem.tcp.limit_in_bytes", std::to_string(*v));
-  if (auto v = memory.uint64("swappiness")) {
+  // -1 (or its uint64 wrap-around, as some clients send it) means "unset".
+  bool unset_swappiness = memory.has("swappiness") && memory.raw("swappiness") == nlohmann::json(-1);
+  if (auto v = unset_swappiness ? std::nullopt : memory.uint64("swappiness"); v && *v != UINT64_MAX) {
     if (*v > 100) throw_error(memory.path("swappiness"), "must be between 0 and 100");
     out.add(memory.path("swappiness"), "memory", "memory.swappiness", std::to_string(*v));
   }

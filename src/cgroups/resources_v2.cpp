@@ -35,7 +35,8 @@ void plan_memory(Plan& out, const Field& memory) {
   if (auto v = memory.int64("reservation"))
     out.add(memory.path("reservation"), "memory", "memory.low", plan::limit_v2(*v));
   // kernel and kernelTCP are deprecated by the spec and have no v2 file.
-  if (memory.has("swappiness"))
+  if (memory.has("swappiness") && memory.raw("swappiness") != nlohmann::json(-1) &&
+      memory.raw("swappiness") != nlohmann::json(UINT64_MAX))
     throw_error(memory.path("swappiness"), "not supported on cgroup v2");
   if (memory.boolean("disableOOMKiller").value_or(false))
     throw_error(memory.path("disableOOMKiller"), "not supported on cgroup v2");

@@ -249,6 +249,12 @@ TEST_CASE("v1 plan: memsw is raised before the limit when growing", "[cgroups]")
   REQUIRE(writes.size() == 2);
   CHECK(writes[0].file == "memory.memsw.limit_in_bytes");
   CHECK(writes[1].file == "memory.limit_in_bytes");
+  CHECK(plan_v1({{"memory", {{"swappiness", -1}}}}, probe).empty());  // unset
+  CHECK(plan_v1({{"memory", {{"swappiness", UINT64_MAX}}}}, probe).empty());
+  CHECK(plan_v1({{"memory", {{"swappiness", 60}}}}, probe).at(0).file == "memory.swappiness");
+  CHECK(plan_v2({{"memory", {{"swappiness", -1}}}}, probe).empty());
+  CHECK_THROWS_WITH(plan_v2({{"memory", {{"swappiness", 60}}}}, probe),
+                    "linux.resources.memory.swappiness: not supported on cgroup v2");
   probe.files["memory.limit_in_bytes"] = "99999999999\n";
   writes = plan_v1({{"memory", {{"limit", 4 << 20}, {"swap", 8 << 20}}}}, probe);
   CHECK(writes[0].file == "memory.limit_in_bytes");
