@@ -5,8 +5,11 @@
 // which CLI11 would read as a cluster of short flags. And `exec ID sh -c x` /
 // `ps ID -ef` end with a command line of their own whose flags are not ours:
 // CLI11 would happily parse `-c` as --cap. So we walk argv once, knowing which
-// of our options take a value, and put "--" where the foreign command line
-// starts; everything after "--" is positional to CLI11.
+// of our options take a value, and cut argv where the foreign command line
+// starts (or at "--"). A subcommand's operands never go through CLI11 at all:
+// it would take a container named "list" for the list command, and its "--"
+// inside a subcommand returns to the parent app. main() appends them to the
+// command's positional after parsing.
 #include <string>
 #include <vector>
 
@@ -66,22 +69,19 @@ void copy_rest(const std::vector<std::string>& args, std::size_t i, std::vector<
 
 // The subcommand's own arguments, from args[i] on.
 void normalize_subcommand(CLI::App& command, Trailing trailing, const std::vector<std::string>& args,
-                          std::size_t i, std::vector<std::string>& out) {
+                          std::size_t i, NormalizedArgs& out) {
   std::size_t operands = 0;
   while (i < args.size()) {
     const std::string& token = args[i];
-    if (token == "--") return copy_rest(args, i, out);
+    if (token == "--") return copy_rest(args, i + 1, out.operands);
     const bool foreign_starts = trailing != Trailing::None && operands == 1 &&
                                 (trailing == Trailing::AfterFirst || !is_flag_token(token));
-    if (foreign_starts) {
-      out.push_back("--");
-      return copy_rest(args, i, out);
-    }
+    if (foreign_starts) return copy_rest(args, i, out.operands);
     if (is_flag_token(token)) {
-      copy_option(command, args, i, out);
+      copy_option(command, args, i, out.parse);
       continue;
     }
-    out.push_back(token);
+    out.operands.push_back(token);
     ++operands;
     ++i;
   }
@@ -89,26 +89,27 @@ void normalize_subcommand(CLI::App& command, Trailing trailing, const std::vecto
 
 }  // namespace
 
-std::vector<std::string> normalize_args(CLI::App& app, const std::vector<std::string>& argv,
-                                        const std::function<Trailing(const std::string&)>& trailing_of) {
-  std::vector<std::string> out;
+NormalizedArgs normalize_args(CLI::App& app, const std::vector<std::string>& argv,
+                              const std::function<Trailing(const std::string&)>& trailing_of) {
+  NormalizedArgs out;
   std::size_t i = 1;
   while (i < argv.size()) {
     const std::string& token = argv[i];
     if (token == "--") {
-      copy_rest(argv, i, out);
+      copy_rest(argv, i, out.parse);
       break;
     }
     if (is_flag_token(token)) {
-      copy_option(app, argv, i, out);
+      copy_option(app, argv, i, out.parse);
       continue;
     }
-    out.push_back(token);
+    out.parse.push_back(token);
+    out.command = token;
     ++i;
     if (CLI::App* sub = find_subcommand(app, token)) {
       normalize_subcommand(*sub, trailing_of(sub->get_name()), argv, i, out);
     } else {
-      copy_rest(argv, i, out);
+      copy_rest(argv, i, out.parse);
     }
     break;
   }

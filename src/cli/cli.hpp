@@ -71,9 +71,10 @@ void require_exactly(const CLI::App& command, const std::vector<std::string>& ar
 void require_min(const CLI::App& command, const std::vector<std::string>& args, std::size_t n);
 void require_max(const CLI::App& command, const std::vector<std::string>& args, std::size_t n);
 
-// Adds the positional "container-id" collector every command uses; options
-// are accepted before and after it.
-CLI::Option* add_args(CLI::App& command, std::vector<std::string>& args, const std::string& name);
+// Adds the positional collector every command uses ("container-id", ...);
+// options are accepted before and after its operands.
+CLI::Option* add_args(CLI::App& command, std::vector<std::string>& args, const std::string& name,
+                      const std::string& description = "the name of the container instance");
 
 // Where the trailing command line of a subcommand starts (see args.cpp).
 enum class Trailing {
@@ -82,11 +83,17 @@ enum class Trailing {
   AtSecondOperand  // exec: the command starts at the first operand after the id
 };
 
+struct NormalizedArgs {
+  std::vector<std::string> parse;     // for CLI11 (without argv[0])
+  std::vector<std::string> operands;  // the subcommand's operands, never parsed as flags
+  std::string command;                // the first operand: the subcommand's name, if any
+};
+
 // Rewrites argv so that CLI11 parses it like runc does: Go-style single-dash
-// long flags (-bundle) become --bundle, and a trailing command line is shielded
-// from flag parsing with "--". Returns the arguments without argv[0].
-std::vector<std::string> normalize_args(CLI::App& app, const std::vector<std::string>& argv,
-                                        const std::function<Trailing(const std::string&)>& trailing_of);
+// long flags (-bundle) become --bundle, and a trailing command line (or
+// whatever follows "--") is kept away from flag parsing.
+NormalizedArgs normalize_args(CLI::App& app, const std::vector<std::string>& argv,
+                              const std::function<Trailing(const std::string&)>& trailing_of);
 
 // Column output like Go's text/tabwriter (minwidth 12, padding 3): every
 // column but the last padded to its widest cell.
@@ -139,5 +146,9 @@ Action add_spec(CLI::App& app);
 Action add_features(CLI::App& app);
 Action add_checkpoint(CLI::App& app);
 Action add_restore(CLI::App& app);
+Action add_help(CLI::App& app);
+
+// Installs the help formatter; call before adding subcommands (they inherit it).
+void use_help_formatter(CLI::App& app);
 
 }  // namespace skiff::cli

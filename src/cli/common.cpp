@@ -38,9 +38,10 @@ void require_max(const CLI::App& command, const std::vector<std::string>& args, 
   check_count(command, args.size() <= n, "a maximum of", n);
 }
 
-CLI::Option* add_args(CLI::App& command, std::vector<std::string>& args, const std::string& name) {
+CLI::Option* add_args(CLI::App& command, std::vector<std::string>& args, const std::string& name,
+                      const std::string& description) {
   // Counts are checked by the command itself, to word errors like runc.
-  return command.add_option(name, args)->type_name("");
+  return command.add_option(name, args, description)->type_name("");
 }
 
 std::string format_table(const std::vector<std::vector<std::string>>& rows) {

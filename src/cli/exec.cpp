@@ -80,7 +80,8 @@ int exec_foreground(Context& ctx, const std::string& id, ExecOptions options) {
 Action add_exec(CLI::App& app) {
   auto a = std::make_shared<ExecArgs>();
   CLI::App* cmd = app.add_subcommand("exec", "execute new process inside the container");
-  add_args(*cmd, a->args, "container-id command");
+  add_args(*cmd, a->args, "container-id command [args...]",
+           "the container, then the command line to run in it");
   add_flags(*cmd, *a);
   cmd->footer(
       "Usage: skiff exec [options] <container-id> <command> [args...]\n"

@@ -14,7 +14,8 @@ Action add_kill(CLI::App& app) {
   auto a = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand(
       "kill", "kill sends the specified signal (default: SIGTERM) to the container's init process");
-  add_args(*cmd, a->args, "container-id [signal]");
+  add_args(*cmd, a->args, "container-id [signal]",
+           "the container, and the signal by name or number (default: SIGTERM)");
   cmd->add_flag("-a,--all", a->all, "send the specified signal to all processes inside the container");
   cmd->footer("Example: skiff kill ubuntu01 KILL");
   return [a, cmd](Context& ctx) {

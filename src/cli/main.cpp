@@ -45,31 +45,21 @@ void add_global_flags(CLI::App& app, Globals& g) {
   app.add_option("--rootless", g.rootless, "accepted for runc compatibility ('true', 'false', or 'auto')");
 }
 
-// `skiff help [command]`, as runc has it.
-Action add_help(CLI::App& app) {
-  auto topic = std::make_shared<std::vector<std::string>>();
-  CLI::App* cmd = app.add_subcommand("help", "shows a list of commands or help for one command");
-  cmd->alias("h");
-  add_args(*cmd, *topic, "command");
-  return [topic, &app](Context&) {
-    if (topic->empty()) {
-      std::cout << app.help();
-      return 0;
-    }
-    for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
-      if (sub->check_name(topic->front())) {
-        std::cout << sub->help();
-        return 0;
-      }
-    }
-    throw UsageError("No help topic for '" + topic->front() + "'");
-  };
+// Hands the operands normalize_args kept from CLI11 to the command's
+// positional, after those CLI11 parsed.
+void append_operands(CLI::App& command, const std::vector<std::string>& operands) {
+  if (operands.empty()) return;
+  const auto positionals = command.get_options([](const CLI::Option* o) { return o->get_positional(); });
+  if (positionals.empty()) throw UsageError("\"" + command.get_name() + "\" takes no arguments");
+  for (const std::string& operand : operands) positionals.front()->add_result(operand);
+  positionals.front()->run_callback();
 }
 
-int run_action(const Action& action, Context& ctx) {
+int run_action(CLI::App& command, const std::vector<std::string>& operands, const Action& action, Context& ctx) {
   try {
     ctx.logger.configure(ctx.globals);
     if (ctx.globals.systemd_cgroup) throw UsageError("systemd cgroup driver is not supported yet");
+    append_operands(command, operands);
     return action(ctx);
   } catch (const std::exception& e) {
     ctx.logger.error(e.what());
@@ -82,7 +72,7 @@ int skiff_main(int argc, char** argv) {
   Logger logger;
   Context ctx{globals, logger};
   CLI::App app{"skiff is an OCI container runtime (runc-compatible command line)", "skiff"};
-  app.get_formatter()->column_width(36);
+  use_help_formatter(app);
   add_global_flags(app, globals);
   bool version = false;
   app.add_flag("-v,--version", version, "print the version");
@@ -95,14 +85,15 @@ int skiff_main(int argc, char** argv) {
   Action help = add_help(app);
   actions.emplace_back(app.get_subcommand("help"), std::move(help));
 
+  NormalizedArgs args = normalize_args(app, {argv, argv + argc}, trailing_of);
   try {
-    std::vector<std::string> args = normalize_args(app, {argv, argv + argc}, trailing_of);
-    std::reverse(args.begin(), args.end());
-    app.parse(args);
+    std::reverse(args.parse.begin(), args.parse.end());
+    app.parse(args.parse);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    logger.error(e.what());
+    const bool unknown_command = dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr && app.get_subcommands().empty();
+    logger.error(unknown_command ? "unknown command \"" + args.command + "\"" : std::string(e.what()));
     return 1;
   }
 
@@ -111,7 +102,7 @@ int skiff_main(int argc, char** argv) {
     return 0;
   }
   for (const auto& [command, action] : actions) {
-    if (command->parsed()) return run_action(action, ctx);
+    if (command->parsed()) return run_action(*command, args.operands, action, ctx);
   }
   std::cout << app.help();
   return 0;

@@ -98,7 +98,8 @@ std::string table(const std::vector<pid_t>& pids, const std::vector<std::string>
 Action add_ps(CLI::App& app) {
   auto a = std::make_shared<PsArgs>();
   CLI::App* cmd = app.add_subcommand("ps", "ps displays the processes running inside a container");
-  add_args(*cmd, a->args, "container-id [ps options]");
+  add_args(*cmd, a->args, "container-id [ps options]",
+           "the container, then options for ps(1) (default: -ef)");
   cmd->add_option("-f,--format", a->format, "select one of: table or json (default: \"table\")")
       ->check(CLI::IsMember({"table", "json"}));
   return [a, cmd](Context& ctx) {
