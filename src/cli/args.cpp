@@ -20,9 +20,8 @@ namespace {
 
 bool is_flag_token(const std::string& token) { return token.size() > 1 && token[0] == '-'; }
 
-bool takes_value(const CLI::Option* option) {
-  return option != nullptr && option->get_type_size_max() > 0;
-}
+// CLI11 flags expect no value (their type size is not 0, so ask this).
+bool takes_value(const CLI::Option* option) { return option != nullptr && option->get_expected_min() > 0; }
 
 // Copies one option token (and its separate value, if any) from args[i] on,
 // advancing i past what it consumed.

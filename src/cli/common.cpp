@@ -10,13 +10,6 @@
 
 namespace skiff::cli {
 
-Runtime Context::runtime() const {
-  RuntimeOptions options;
-  options.root = globals.root;
-  options.log = [&logger = logger](LogLevel level, std::string_view message) { logger.log(level, message); };
-  return Runtime(std::move(options));
-}
-
 namespace {
 
 void check_count(const CLI::App& command, bool ok, const char* how, std::size_t n) {

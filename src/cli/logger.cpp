@@ -92,6 +92,13 @@ void Logger::log(LogLevel level, std::string_view message) {
   write_line(STDERR_FILENO, prefix + std::string(message) + "\n");
 }
 
+Runtime Context::runtime() const {
+  RuntimeOptions options;
+  options.root = globals.root;
+  options.log = [&logger = logger](LogLevel level, std::string_view message) { logger.log(level, message); };
+  return Runtime(std::move(options));
+}
+
 void Logger::error(std::string_view message) {
   log(LogLevel::Error, message);
   if (file_) write_line(STDERR_FILENO, "skiff: " + std::string(message) + "\n");

@@ -152,8 +152,8 @@ TEST_CASE("list's table is aligned like runc's tabwriter", "[cli]") {
       {{"ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"},
        {"a-rather-long-id", "42", "running", "/b", "2026-01-01T00:00:00Z", "root"}});
   CHECK(table ==
-        "ID                 PID         STATUS      BUNDLE      CREATED                  OWNER\n"
-        "a-rather-long-id   42          running     /b          2026-01-01T00:00:00Z     root\n");
+        "ID                 PID         STATUS      BUNDLE      CREATED                OWNER\n"
+        "a-rather-long-id   42          running     /b          2026-01-01T00:00:00Z   root\n");
   CHECK(skiff::cli::format_table({{"ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"}}) ==
         "ID          PID         STATUS      BUNDLE      CREATED     OWNER\n");
 }
