@@ -31,7 +31,8 @@ std::string clean(const std::string& path) {
     std::string part = path.substr(pos, end - pos);
     pos = end + 1;
     if (part.empty()) continue;
-    if (part == "." || part == "..") throw_error(kField, "\"" + path + "\" must not contain \".\" or \"..\"");
+    if (part == "." || part == "..")
+      throw_error(kField, "\"" + path + "\" must not contain \".\" or \"..\"");
     if (!out.empty() && out.back() != '/') out += '/';
     out += part;
   }
@@ -53,11 +54,14 @@ std::string own_cgroup(const std::vector<Membership>& self, std::vector<std::str
 }
 
 // The cgroup path inside one hierarchy, relative to its mount.
-std::string in_hierarchy(const Hierarchy& h, const std::string& path, const std::vector<Membership>& self) {
-  std::string full = path.starts_with('/') ? path : join_path(own_cgroup(self, h.controllers), path);
+std::string in_hierarchy(const Hierarchy& h, const std::string& path,
+                         const std::vector<Membership>& self) {
+  std::string full =
+      path.starts_with('/') ? path : join_path(own_cgroup(self, h.controllers), path);
   if (!full.starts_with('/')) full = std::string("/") + full;
   // A mount of a sub-tree (root "/x") shows only what lies below it.
-  if (h.root != "/" && (full == h.root || full.starts_with(h.root + "/"))) full.erase(0, h.root.size());
+  if (h.root != "/" && (full == h.root || full.starts_with(h.root + "/")))
+    full.erase(0, h.root.size());
   return full.empty() ? "/" : full;
 }
 
@@ -73,14 +77,17 @@ std::unique_ptr<Cgroup> make_cgroup(const std::string& path, const std::string& 
   Layout layout = read_layout();
   auto self = self_memberships();
   if (layout.mode == Mode::Unified)
-    return std::make_unique<CgroupV2>(layout.unified.mountpoint, in_hierarchy(layout.unified, cleaned, self), true);
+    return std::make_unique<CgroupV2>(layout.unified.mountpoint,
+                                      in_hierarchy(layout.unified, cleaned, self), true);
 
   std::vector<V1Dir> dirs;
   for (const auto& h : layout.v1)
-    dirs.push_back({h.controllers, h.mountpoint, join_path(h.mountpoint, in_hierarchy(h, cleaned, self))});
+    dirs.push_back(
+        {h.controllers, h.mountpoint, join_path(h.mountpoint, in_hierarchy(h, cleaned, self))});
   std::unique_ptr<CgroupV2> unified;
   if (layout.mode == Mode::Hybrid)
-    unified = std::make_unique<CgroupV2>(layout.unified.mountpoint, in_hierarchy(layout.unified, cleaned, self), false);
+    unified = std::make_unique<CgroupV2>(layout.unified.mountpoint,
+                                         in_hierarchy(layout.unified, cleaned, self), false);
   return std::make_unique<CgroupV1>(std::move(dirs), std::move(unified));
 }
 

@@ -13,21 +13,23 @@ struct DefaultRule {
 
 // runc's AllowedDevices (libcontainer/specconv), crun has the same list.
 constexpr DefaultRule kDefaultRules[] = {
-    {"c", -1, -1, "m"},   {"b", -1, -1, "m"},                        // mknod anything
-    {"c", 1, 3, "rwm"},   {"c", 1, 8, "rwm"},  {"c", 1, 7, "rwm"},   // null random full
-    {"c", 5, 0, "rwm"},   {"c", 1, 5, "rwm"},  {"c", 1, 9, "rwm"},   // tty zero urandom
-    {"c", 5, 1, "rwm"},   {"c", 136, -1, "rwm"}, {"c", 5, 2, "rwm"}, // console pts ptmx
-    {"c", 10, 200, "rwm"},                                            // net/tun
+    {"c", -1, -1, "m"},    {"b", -1, -1, "m"},                         // mknod anything
+    {"c", 1, 3, "rwm"},    {"c", 1, 8, "rwm"},    {"c", 1, 7, "rwm"},  // null random full
+    {"c", 5, 0, "rwm"},    {"c", 1, 5, "rwm"},    {"c", 1, 9, "rwm"},  // tty zero urandom
+    {"c", 5, 1, "rwm"},    {"c", 136, -1, "rwm"}, {"c", 5, 2, "rwm"},  // console pts ptmx
+    {"c", 10, 200, "rwm"},                                             // net/tun
 };
 
-nlohmann::json rule(const std::string& type, int64_t major, int64_t minor, const std::string& access) {
+nlohmann::json rule(const std::string& type, int64_t major, int64_t minor,
+                    const std::string& access) {
   return {{"allow", true}, {"type", type}, {"major", major}, {"minor", minor}, {"access", access}};
 }
 
 }  // namespace
 
 nlohmann::json effective_resources(const oci::Linux& linux_config) {
-  nlohmann::json resources = linux_config.resources.is_null() ? nlohmann::json::object() : linux_config.resources;
+  nlohmann::json resources =
+      linux_config.resources.is_null() ? nlohmann::json::object() : linux_config.resources;
   if (!resources.is_object()) return resources;  // apply() reports the type error
   nlohmann::json& devices = resources["devices"];
   if (devices.is_null()) devices = nlohmann::json::array();
@@ -36,7 +38,8 @@ nlohmann::json effective_resources(const oci::Linux& linux_config) {
   // Only c and b nodes are device-cgroup checked; fifos (p) and u need no rule.
   for (const auto& d : linux_config.devices) {
     char type = d.type == 'u' ? 'c' : d.type;
-    if (type == 'c' || type == 'b') devices.push_back(rule(std::string(1, type), d.major, d.minor, "rwm"));
+    if (type == 'c' || type == 'b')
+      devices.push_back(rule(std::string(1, type), d.major, d.minor, "rwm"));
   }
   return resources;
 }

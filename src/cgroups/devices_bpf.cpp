@@ -25,18 +25,33 @@ bpf_insn insn(uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm) 
   return i;
 }
 
-bpf_insn load_word(uint8_t dst, int16_t offset) { return insn(BPF_LDX | BPF_W | BPF_MEM, dst, 1, offset, 0); }
-bpf_insn alu32_imm(uint8_t op, uint8_t dst, int32_t imm) { return insn(BPF_ALU | op | BPF_K, dst, 0, 0, imm); }
-bpf_insn mov32_reg(uint8_t dst, uint8_t src) { return insn(BPF_ALU | BPF_MOV | BPF_X, dst, src, 0, 0); }
-bpf_insn mov64_imm(uint8_t dst, int32_t imm) { return insn(BPF_ALU64 | BPF_MOV | BPF_K, dst, 0, 0, imm); }
-bpf_insn jump_imm(uint8_t op, uint8_t dst, int32_t imm) { return insn(BPF_JMP | op | BPF_K, dst, 0, 0, imm); }
-bpf_insn jump_reg(uint8_t op, uint8_t dst, uint8_t src) { return insn(BPF_JMP | op | BPF_X, dst, src, 0, 0); }
+bpf_insn load_word(uint8_t dst, int16_t offset) {
+  return insn(BPF_LDX | BPF_W | BPF_MEM, dst, 1, offset, 0);
+}
+bpf_insn alu32_imm(uint8_t op, uint8_t dst, int32_t imm) {
+  return insn(BPF_ALU | op | BPF_K, dst, 0, 0, imm);
+}
+bpf_insn mov32_reg(uint8_t dst, uint8_t src) {
+  return insn(BPF_ALU | BPF_MOV | BPF_X, dst, src, 0, 0);
+}
+bpf_insn mov64_imm(uint8_t dst, int32_t imm) {
+  return insn(BPF_ALU64 | BPF_MOV | BPF_K, dst, 0, 0, imm);
+}
+bpf_insn jump_imm(uint8_t op, uint8_t dst, int32_t imm) {
+  return insn(BPF_JMP | op | BPF_K, dst, 0, 0, imm);
+}
+bpf_insn jump_reg(uint8_t op, uint8_t dst, uint8_t src) {
+  return insn(BPF_JMP | op | BPF_X, dst, src, 0, 0);
+}
 bpf_insn exit_insn() { return insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0); }
 
 int32_t access_bits(const std::string& access) {
   int32_t bits = 0;
   for (char c : access)
-    bits |= c == 'r' ? BPF_DEVCG_ACC_READ : c == 'w' ? BPF_DEVCG_ACC_WRITE : c == 'm' ? BPF_DEVCG_ACC_MKNOD : 0;
+    bits |= c == 'r'   ? BPF_DEVCG_ACC_READ
+            : c == 'w' ? BPF_DEVCG_ACC_WRITE
+            : c == 'm' ? BPF_DEVCG_ACC_MKNOD
+                       : 0;
   return bits;
 }
 
@@ -47,13 +62,15 @@ constexpr int32_t kAllAccess = BPF_DEVCG_ACC_READ | BPF_DEVCG_ACC_WRITE | BPF_DE
 bool append_rule(std::vector<bpf_insn>& out, const DeviceRule& rule) {
   std::vector<bpf_insn> block;
   if (rule.type != 'a')
-    block.push_back(jump_imm(BPF_JNE, kType, rule.type == 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR));
+    block.push_back(
+        jump_imm(BPF_JNE, kType, rule.type == 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR));
   int32_t access = access_bits(rule.access);
   if (access != kAllAccess) {
     block.push_back(mov32_reg(kScratch, kAccess));
     block.push_back(alu32_imm(BPF_AND, kScratch, access));
     // allow: every requested bit granted; deny: any requested bit named.
-    block.push_back(rule.allow ? jump_reg(BPF_JNE, kScratch, kAccess) : jump_imm(BPF_JEQ, kScratch, 0));
+    block.push_back(rule.allow ? jump_reg(BPF_JNE, kScratch, kAccess)
+                               : jump_imm(BPF_JEQ, kScratch, 0));
   }
   if (rule.major >= 0) block.push_back(jump_imm(BPF_JNE, kMajor, static_cast<int32_t>(rule.major)));
   if (rule.minor >= 0) block.push_back(jump_imm(BPF_JNE, kMinor, static_cast<int32_t>(rule.minor)));
@@ -106,9 +123,9 @@ std::vector<uint32_t> attached(int cgroup_fd, const std::string& field) {
 
 std::vector<bpf_insn> device_filter(const std::vector<DeviceRule>& rules) {
   std::vector<bpf_insn> program = {
-      load_word(kType, 0),  alu32_imm(BPF_AND, kType, 0xffff),
+      load_word(kType, 0),   alu32_imm(BPF_AND, kType, 0xffff),
       load_word(kAccess, 0), alu32_imm(BPF_RSH, kAccess, 16),
-      load_word(kMajor, 4), load_word(kMinor, 8),
+      load_word(kMajor, 4),  load_word(kMinor, 8),
   };
   // Last rule first: the first block that matches returns.
   for (auto it = rules.rbegin(); it != rules.rend(); ++it)
@@ -118,7 +135,8 @@ std::vector<bpf_insn> device_filter(const std::vector<DeviceRule>& rules) {
   return program;
 }
 
-void attach_device_filter(int cgroup_fd, const std::vector<bpf_insn>& program, const std::string& field) {
+void attach_device_filter(int cgroup_fd, const std::vector<bpf_insn>& program,
+                          const std::string& field) {
   UniqueFd prog = load(program, field);
   auto old = attached(cgroup_fd, field);
   bpf_attr attr{};

@@ -69,8 +69,7 @@ int try_write(const std::string& dir, const std::string& file, std::string_view 
 }
 
 void write_file(const std::string& dir, const std::string& file, std::string_view value) {
-  if (int err = try_write(dir, file, value))
-    throw_errno("writing " + file + " in " + dir, err);
+  if (int err = try_write(dir, file, value)) throw_errno("writing " + file + " in " + dir, err);
 }
 
 std::vector<std::string> make_dirs(const std::string& dir) {

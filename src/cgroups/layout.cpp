@@ -28,7 +28,8 @@ std::string unescape(std::string_view field) {
     if (field[i] == '\\' && i + 3 < field.size() &&
         std::all_of(field.begin() + i + 1, field.begin() + i + 4,
                     [](char c) { return c >= '0' && c <= '7'; })) {
-      out += static_cast<char>((field[i + 1] - '0') * 64 + (field[i + 2] - '0') * 8 + (field[i + 3] - '0'));
+      out += static_cast<char>((field[i + 1] - '0') * 64 + (field[i + 2] - '0') * 8 +
+                               (field[i + 3] - '0'));
       i += 3;
     } else {
       out += field[i];
@@ -39,9 +40,10 @@ std::string unescape(std::string_view field) {
 
 // Options of a v1 mount that are controllers, not mount flags.
 bool is_controller_option(std::string_view opt) {
-  static constexpr std::string_view kFlags[] = {"rw", "ro", "nosuid", "nodev", "noexec",
-                                                "relatime", "noatime", "xattr", "noprefix",
-                                                "clone_children", "cpuset_v2_mode", "favordynmods", "none"};
+  static constexpr std::string_view kFlags[] = {
+      "rw",      "ro",    "nosuid",   "nodev",          "noexec",         "relatime",
+      "noatime", "xattr", "noprefix", "clone_children", "cpuset_v2_mode", "favordynmods",
+      "none"};
   if (opt.starts_with("release_agent=")) return false;
   return std::find(std::begin(kFlags), std::end(kFlags), opt) == std::end(kFlags);
 }
@@ -82,7 +84,9 @@ Layout parse_mountinfo(std::string_view text) {
   }
   if (layout.v1.empty() && !layout.has_unified)
     throw_error("/proc/self/mountinfo", "no cgroup filesystem is mounted");
-  layout.mode = layout.v1.empty() ? Mode::Unified : layout.has_unified ? Mode::Hybrid : Mode::Legacy;
+  layout.mode = layout.v1.empty()    ? Mode::Unified
+                : layout.has_unified ? Mode::Hybrid
+                                     : Mode::Legacy;
   return layout;
 }
 

@@ -23,8 +23,8 @@ struct Hierarchy {
 struct Layout {
   Mode mode = Mode::Legacy;
   bool has_unified = false;
-  Hierarchy unified;              // valid when has_unified
-  std::vector<Hierarchy> v1;      // one entry per v1 hierarchy
+  Hierarchy unified;          // valid when has_unified
+  std::vector<Hierarchy> v1;  // one entry per v1 hierarchy
 
   // The v1 hierarchy holding a controller, or nullptr.
   [[nodiscard]] const Hierarchy* find_v1(std::string_view controller) const;

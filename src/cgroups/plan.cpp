@@ -19,10 +19,12 @@ std::string page_size(const Field& item) {
   auto size = item.string("pageSize");
   if (!size) throw_error(item.path("pageSize"), "required");
   // digits followed by KB, MB or GB: it becomes part of a file name.
-  auto digits = std::find_if_not(size->begin(), size->end(), [](unsigned char c) { return std::isdigit(c); });
+  auto digits =
+      std::find_if_not(size->begin(), size->end(), [](unsigned char c) { return std::isdigit(c); });
   std::string unit(digits, size->end());
   if (digits == size->begin() || (unit != "KB" && unit != "MB" && unit != "GB"))
-    throw_error(item.path("pageSize"), "expected a size like \"2MB\" or \"1GB\", not \"" + *size + "\"");
+    throw_error(item.path("pageSize"),
+                "expected a size like \"2MB\" or \"1GB\", not \"" + *size + "\"");
   return *size;
 }
 
@@ -34,7 +36,8 @@ void add_rdma(Plan& plan, const Field& resources) {
     if (!limits || device.empty() || device.find_first_of(" \n") != std::string::npos)
       throw_error(rdma->path(device), "expected an object for an RDMA device name");
     std::string line = device;
-    for (auto [key, name] : {std::pair{"hcaHandles", "hca_handle"}, std::pair{"hcaObjects", "hca_object"}}) {
+    for (auto [key, name] :
+         {std::pair{"hcaHandles", "hca_handle"}, std::pair{"hcaObjects", "hca_object"}}) {
       auto n = limits->uint64(key);
       line += std::string(" ") + name + "=" + (n ? std::to_string(*n) : "max");
     }

@@ -7,12 +7,11 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace skiff::cgroups {
 
@@ -44,8 +43,8 @@ std::vector<Write> plan_v2(const nlohmann::json& resources, const Probe& probe);
 // A device cgroup rule from linux.resources.devices, validated.
 struct DeviceRule {
   bool allow = false;
-  char type = 'a';        // a, b or c
-  int64_t major = -1;     // -1: any
+  char type = 'a';     // a, b or c
+  int64_t major = -1;  // -1: any
   int64_t minor = -1;
   std::string access = "rwm";
 };
@@ -56,7 +55,9 @@ class Field {
  public:
   Field(const nlohmann::json& json, std::string path) : json_(json), path_(std::move(path)) {}
   [[nodiscard]] const std::string& path() const { return path_; }
-  [[nodiscard]] std::string path(std::string_view key) const { return path_ + "." + std::string(key); }
+  [[nodiscard]] std::string path(std::string_view key) const {
+    return path_ + "." + std::string(key);
+  }
   [[nodiscard]] bool has(std::string_view key) const;
   // The member as JSON (null when absent).
   [[nodiscard]] nlohmann::json raw(std::string_view key) const {

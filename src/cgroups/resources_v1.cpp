@@ -18,10 +18,12 @@ void plan_memory(Plan& out, const Field& memory, const Probe& probe) {
   // Unlimited memory with swap unset means unlimited swap too (as runc).
   if (limit == -1 && !swap && probe.read("memory", "memory.memsw.limit_in_bytes")) swap = -1;
   auto add_limit = [&] {
-    if (limit) out.add(memory.path("limit"), "memory", "memory.limit_in_bytes", std::to_string(*limit));
+    if (limit)
+      out.add(memory.path("limit"), "memory", "memory.limit_in_bytes", std::to_string(*limit));
   };
   auto add_swap = [&] {
-    if (swap) out.add(memory.path("swap"), "memory", "memory.memsw.limit_in_bytes", std::to_string(*swap));
+    if (swap)
+      out.add(memory.path("swap"), "memory", "memory.memsw.limit_in_bytes", std::to_string(*swap));
   };
   // The kernel keeps limit <= memsw at every step: raise memsw first when growing.
   bool swap_first = false;
@@ -29,17 +31,22 @@ void plan_memory(Plan& out, const Field& memory, const Probe& probe) {
     auto current = probe.read("memory", "memory.limit_in_bytes");
     swap_first = *swap == -1 || (current && std::stoull(trim(*current)) < uint64_t(*swap));
   }
-  if (swap_first) add_swap(), add_limit();
-  else add_limit(), add_swap();
+  if (swap_first)
+    add_swap(), add_limit();
+  else
+    add_limit(), add_swap();
 
   if (auto v = memory.int64("reservation"))
     out.add(memory.path("reservation"), "memory", "memory.soft_limit_in_bytes", std::to_string(*v));
   // memory.kernel is deprecated by the spec and ignored by the kernel since 5.16.
   if (auto v = memory.int64("kernelTCP"))
-    out.add(memory.path("kernelTCP"), "memory", "memory.kmem.tcp.limit_in_bytes", std::to_string(*v));
+    out.add(memory.path("kernelTCP"), "memory", "memory.kmem.tcp.limit_in_bytes",
+            std::to_string(*v));
   // -1 (or its uint64 wrap-around, as some clients send it) means "unset".
-  bool unset_swappiness = memory.has("swappiness") && memory.raw("swappiness") == nlohmann::json(-1);
-  if (auto v = unset_swappiness ? std::nullopt : memory.uint64("swappiness"); v && *v != UINT64_MAX) {
+  bool unset_swappiness =
+      memory.has("swappiness") && memory.raw("swappiness") == nlohmann::json(-1);
+  if (auto v = unset_swappiness ? std::nullopt : memory.uint64("swappiness");
+      v && *v != UINT64_MAX) {
     if (*v > 100) throw_error(memory.path("swappiness"), "must be between 0 and 100");
     out.add(memory.path("swappiness"), "memory", "memory.swappiness", std::to_string(*v));
   }
@@ -68,7 +75,8 @@ void plan_cpu(Plan& out, const Field& cpu) {
       {"idle", "cpu", "cpu.idle"},
   };
   for (const auto& e : kNumbers)
-    if (auto v = cpu.int64(e.field)) out.add(cpu.path(e.field), e.controller, e.file, std::to_string(*v));
+    if (auto v = cpu.int64(e.field))
+      out.add(cpu.path(e.field), e.controller, e.file, std::to_string(*v));
   if (auto v = cpu.string("cpus")) out.add(cpu.path("cpus"), "cpuset", "cpuset.cpus", *v);
   if (auto v = cpu.string("mems")) out.add(cpu.path("mems"), "cpuset", "cpuset.mems", *v);
 }
@@ -77,21 +85,25 @@ void plan_block_io(Plan& out, const Field& io, const Probe& probe) {
   // Without CFQ the kernel only offers the BFQ files.
   bool bfq = !probe.read("blkio", "blkio.weight") && probe.read("blkio", "blkio.bfq.weight");
   const char* weight_file = bfq ? "blkio.bfq.weight" : "blkio.weight";
-  if (auto v = io.uint64("weight")) out.add(io.path("weight"), "blkio", weight_file, std::to_string(*v));
+  if (auto v = io.uint64("weight"))
+    out.add(io.path("weight"), "blkio", weight_file, std::to_string(*v));
   if (auto v = io.uint64("leafWeight"))
     out.add(io.path("leafWeight"), "blkio", "blkio.leaf_weight", std::to_string(*v));
   for (const auto& dev : io.array("weightDevice")) {
     std::string number = plan::device_number(dev);
     if (auto v = dev.uint64("weight"))
-      out.add(dev.path("weight"), "blkio", std::string(weight_file) + "_device", number + " " + std::to_string(*v));
+      out.add(dev.path("weight"), "blkio", std::string(weight_file) + "_device",
+              number + " " + std::to_string(*v));
     if (auto v = dev.uint64("leafWeight"))
-      out.add(dev.path("leafWeight"), "blkio", "blkio.leaf_weight_device", number + " " + std::to_string(*v));
+      out.add(dev.path("leafWeight"), "blkio", "blkio.leaf_weight_device",
+              number + " " + std::to_string(*v));
   }
   for (const auto& t : plan::kThrottles)
     for (const auto& dev : io.array(t.field)) {
       auto rate = dev.uint64("rate");
       if (!rate) throw_error(dev.path("rate"), "required");
-      out.add(dev.path(), "blkio", t.v1_file, plan::device_number(dev) + " " + std::to_string(*rate));
+      out.add(dev.path(), "blkio", t.v1_file,
+              plan::device_number(dev) + " " + std::to_string(*rate));
     }
 }
 
@@ -125,7 +137,8 @@ void plan_network(Plan& out, const Field& network) {
 
 std::string device_line(const DeviceRule& rule) {
   auto number = [](int64_t n) { return n < 0 ? std::string("*") : std::to_string(n); };
-  return std::string(1, rule.type) + " " + number(rule.major) + ":" + number(rule.minor) + " " + rule.access;
+  return std::string(1, rule.type) + " " + number(rule.major) + ":" + number(rule.minor) + " " +
+         rule.access;
 }
 
 // A wildcard rule ("a *:* rwm"): writing it resets the whole list.
@@ -140,10 +153,11 @@ bool resets_list(const DeviceRule& rule) {
 void plan_devices(Plan& out, const nlohmann::json& resources) {
   auto rules = parse_device_rules(resources);
   std::string field = std::string(kResources) + ".devices";
-  if (!rules.empty() && !resets_list(rules.front())) out.add(field, "devices", "devices.deny", "a *:* rwm");
+  if (!rules.empty() && !resets_list(rules.front()))
+    out.add(field, "devices", "devices.deny", "a *:* rwm");
   for (size_t i = 0; i < rules.size(); ++i)
-    out.add(field + "[" + std::to_string(i) + "]", "devices", rules[i].allow ? "devices.allow" : "devices.deny",
-            device_line(rules[i]));
+    out.add(field + "[" + std::to_string(i) + "]", "devices",
+            rules[i].allow ? "devices.allow" : "devices.deny", device_line(rules[i]));
 }
 
 }  // namespace

@@ -17,7 +17,8 @@ std::string swap_value(const Field& memory, std::optional<int64_t> limit, int64_
   if (swap == -1) return "max";
   if (swap == 0) return "0";
   if (!limit || *limit == -1) throw_error(memory.path("swap"), "needs memory.limit to be set");
-  if (swap < *limit) throw_error(memory.path("swap"), "must be at least memory.limit (it counts memory + swap)");
+  if (swap < *limit)
+    throw_error(memory.path("swap"), "must be at least memory.limit (it counts memory + swap)");
   return std::to_string(swap - *limit);
 }
 
@@ -59,10 +60,12 @@ void plan_cpu(Plan& out, const Field& cpu) {
     if (period && *period != 0) value += " " + std::to_string(*period);
     out.add(cpu.path(quota ? "quota" : "period"), "cpu", "cpu.max", value);
   }
-  if (auto v = cpu.uint64("burst")) out.add(cpu.path("burst"), "cpu", "cpu.max.burst", std::to_string(*v));
+  if (auto v = cpu.uint64("burst"))
+    out.add(cpu.path("burst"), "cpu", "cpu.max.burst", std::to_string(*v));
   if (auto v = cpu.int64("idle")) out.add(cpu.path("idle"), "cpu", "cpu.idle", std::to_string(*v));
   for (const char* rt : {"realtimeRuntime", "realtimePeriod"})
-    if (auto v = cpu.int64(rt); v && *v != 0) throw_error(cpu.path(rt), "not supported on cgroup v2");
+    if (auto v = cpu.int64(rt); v && *v != 0)
+      throw_error(cpu.path(rt), "not supported on cgroup v2");
   if (auto v = cpu.string("cpus")) out.add(cpu.path("cpus"), "cpuset", "cpuset.cpus", *v);
   if (auto v = cpu.string("mems")) out.add(cpu.path("mems"), "cpuset", "cpuset.mems", *v);
 }
@@ -78,7 +81,8 @@ void plan_io(Plan& out, const Field& io, const Probe& probe) {
     return std::to_string(bfq ? w : blkio_to_io_weight(w));
   };
   const char* weight_file = bfq ? "io.bfq.weight" : "io.weight";
-  if (auto v = io.uint64("weight")) out.add(io.path("weight"), "io", weight_file, weight_value(io, *v));
+  if (auto v = io.uint64("weight"))
+    out.add(io.path("weight"), "io", weight_file, weight_value(io, *v));
   if (auto v = io.uint64("leafWeight"); v && *v != 0)
     throw_error(io.path("leafWeight"), "not supported on cgroup v2");
   for (const auto& dev : io.array("weightDevice")) {
@@ -110,8 +114,9 @@ void plan_hugetlb(Plan& out, const Field& resources) {
 
 // Files of the cgroup core that belong to the runtime, never to the spec.
 bool reserved_core_file(std::string_view name) {
-  static constexpr std::string_view kReserved[] = {"cgroup.procs", "cgroup.threads", "cgroup.subtree_control",
-                                                   "cgroup.kill", "cgroup.freeze", "cgroup.type"};
+  static constexpr std::string_view kReserved[] = {"cgroup.procs",           "cgroup.threads",
+                                                   "cgroup.subtree_control", "cgroup.kill",
+                                                   "cgroup.freeze",          "cgroup.type"};
   for (auto r : kReserved)
     if (name == r) return true;
   return false;
@@ -123,7 +128,8 @@ void plan_unified(Plan& out, const Field& resources) {
   for (const auto& key : unified->keys()) {
     auto value = unified->string(key);
     auto dot = key.find('.');
-    if (key.find('/') != std::string::npos || dot == 0 || dot == std::string::npos || reserved_core_file(key))
+    if (key.find('/') != std::string::npos || dot == 0 || dot == std::string::npos ||
+        reserved_core_file(key))
       throw_error(unified->path(key), "not a cgroup file the container may set");
     std::string controller = key.substr(0, dot);
     out.add(unified->path(key), controller == "cgroup" ? "" : controller, key, *value);
@@ -145,7 +151,8 @@ std::vector<Write> plan_v2(const nlohmann::json& resources, const Probe& probe) 
       out.add(pids->path("limit"), "pids", "pids.max", *limit > 0 ? std::to_string(*limit) : "max");
   if (auto io = r.object("blockIO")) plan_io(out, *io, probe);
   plan_hugetlb(out, r);
-  if (auto network = r.object("network"); network && (network->has("classID") || !network->array("priorities").empty()))
+  if (auto network = r.object("network");
+      network && (network->has("classID") || !network->array("priorities").empty()))
     throw_error(network->path(), "net_cls and net_prio do not exist on cgroup v2");
   plan::add_rdma(out, r);
   // Last, so explicit unified values win over the translated ones.

@@ -28,7 +28,8 @@ Counters parse_counters(const std::optional<std::string>& text) {
 }
 
 // A single number; "max" is unlimited; nullopt when the file is missing.
-std::optional<uint64_t> number(const Probe& probe, std::string_view controller, std::string_view file) {
+std::optional<uint64_t> number(const Probe& probe, std::string_view controller,
+                               std::string_view file) {
   auto text = probe.read(controller, file);
   if (!text) return std::nullopt;
   std::string value = trim(*text);
@@ -61,7 +62,8 @@ Json memory_entry(const Probe& probe, const std::string& prefix) {
 Json pids(const Probe& probe) {
   Json out = Json::object();
   put(out, "current", number(probe, "pids", "pids.current"));
-  if (auto limit = number(probe, "pids", "pids.max")) out["limit"] = *limit == kUnlimited ? 0 : *limit;
+  if (auto limit = number(probe, "pids", "pids.max"))
+    out["limit"] = *limit == kUnlimited ? 0 : *limit;
   return out;
 }
 
@@ -97,7 +99,8 @@ Json stats_v1(const Probe& probe) {
   if (!user || !sys) {  // older kernels: clock ticks in cpuacct.stat
     auto ticks = parse_counters(probe.read("cpuacct", "cpuacct.stat"));
     uint64_t ns_per_tick = 1000000000ULL / static_cast<uint64_t>(::sysconf(_SC_CLK_TCK));
-    if (ticks.count("user")) user = get(ticks, "user") * ns_per_tick, sys = get(ticks, "system") * ns_per_tick;
+    if (ticks.count("user"))
+      user = get(ticks, "user") * ns_per_tick, sys = get(ticks, "system") * ns_per_tick;
   }
   put(usage, "user", user);
   put(usage, "kernel", sys);
@@ -141,8 +144,10 @@ Json stats_v2(const Probe& probe) {
     // As runc: v1's memsw counted memory + swap, so report it that way.
     if (auto swap = number(probe, "memory", "memory.swap.current")) {
       uint64_t swap_limit = number(probe, "memory", "memory.swap.max").value_or(kUnlimited);
-      memory["swap"] = {{"usage", *swap + *current},
-                        {"limit", swap_limit == kUnlimited || limit == kUnlimited ? kUnlimited : swap_limit + limit}};
+      memory["swap"] = {
+          {"usage", *swap + *current},
+          {"limit",
+           swap_limit == kUnlimited || limit == kUnlimited ? kUnlimited : swap_limit + limit}};
     }
   }
   if (auto raw = parse_counters(probe.read("memory", "memory.stat")); !raw.empty()) {

@@ -84,14 +84,16 @@ void CgroupV1::add_process(pid_t pid) {
   if (unified_) unified_->add_process(pid);
 }
 
-std::optional<std::string> CgroupV1::read(std::string_view controller, std::string_view file) const {
+std::optional<std::string> CgroupV1::read(std::string_view controller,
+                                          std::string_view file) const {
   const V1Dir* d = find(controller);
   return d ? read_optional(join_path(d->dir, file)) : std::nullopt;
 }
 
 void CgroupV1::write(const Write& w) {
   if (w.v2) {
-    if (!unified_) throw_error(w.field, "cgroup controller \"" + w.controller + "\" is not mounted");
+    if (!unified_)
+      throw_error(w.field, "cgroup controller \"" + w.controller + "\" is not mounted");
     return unified_->write(w);
   }
   const V1Dir* d = find(w.controller);
@@ -183,7 +185,8 @@ void CgroupV1::kill_all(int sig) {
 nlohmann::json CgroupV1::to_json() const {
   auto hierarchies = nlohmann::json::array();
   for (const auto& d : dirs_)
-    hierarchies.push_back({{"controllers", d.controllers}, {"mountpoint", d.mountpoint}, {"dir", d.dir}});
+    hierarchies.push_back(
+        {{"controllers", d.controllers}, {"mountpoint", d.mountpoint}, {"dir", d.dir}});
   return {{"driver", "cgroup1"},
           {"hierarchies", hierarchies},
           {"unified", unified_ ? unified_->to_json() : nlohmann::json()}};
@@ -193,13 +196,14 @@ std::unique_ptr<CgroupV1> CgroupV1::from_json(const nlohmann::json& saved) {
   std::vector<V1Dir> dirs;
   try {
     for (const auto& h : saved.at("hierarchies"))
-      dirs.push_back({h.at("controllers").get<std::vector<std::string>>(), h.at("mountpoint").get<std::string>(),
-                      h.at("dir").get<std::string>()});
+      dirs.push_back({h.at("controllers").get<std::vector<std::string>>(),
+                      h.at("mountpoint").get<std::string>(), h.at("dir").get<std::string>()});
   } catch (const nlohmann::json::exception& e) {
     throw_error("cgroup state: hierarchies", e.what());
   }
   std::unique_ptr<CgroupV2> unified;
-  if (auto it = saved.find("unified"); it != saved.end() && !it->is_null()) unified = CgroupV2::from_json(*it);
+  if (auto it = saved.find("unified"); it != saved.end() && !it->is_null())
+    unified = CgroupV2::from_json(*it);
   return std::make_unique<CgroupV1>(std::move(dirs), std::move(unified));
 }
 

@@ -41,7 +41,8 @@ class CgroupV1 final : public Cgroup, private Probe {
   static std::unique_ptr<CgroupV1> from_json(const nlohmann::json& saved);
 
  private:
-  std::optional<std::string> read(std::string_view controller, std::string_view file) const override;
+  std::optional<std::string> read(std::string_view controller,
+                                  std::string_view file) const override;
   bool has_v1(std::string_view controller) const override { return find(controller) != nullptr; }
 
   [[nodiscard]] const V1Dir* find(std::string_view controller) const;

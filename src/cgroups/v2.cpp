@@ -117,13 +117,16 @@ std::optional<std::string> CgroupV2::read(std::string_view, std::string_view fil
 }
 
 void CgroupV2::ensure_controller(const std::string& field, const std::string& controller) {
-  if (has_word(read_optional(join_path(dir_, "cgroup.controllers")).value_or(""), controller)) return;
+  if (has_word(read_optional(join_path(dir_, "cgroup.controllers")).value_or(""), controller))
+    return;
   for (const auto& dir : ancestors()) {
     auto available = read_optional(join_path(dir, "cgroup.controllers")).value_or("");
     if (!has_word(available, controller))
       throw_error(field, "cgroup controller \"" + controller + "\" is not available in " + dir);
     if (int err = try_write(dir, "cgroup.subtree_control", "+" + controller))
-      throw_errno(field + ": enabling controller \"" + controller + "\" in " + dir + "/cgroup.subtree_control", err);
+      throw_errno(field + ": enabling controller \"" + controller + "\" in " + dir +
+                      "/cgroup.subtree_control",
+                  err);
   }
 }
 
@@ -139,7 +142,8 @@ void CgroupV2::apply(const nlohmann::json& resources) {
   auto writes = plan_v2(resources, *this);  // validates everything first
   // Devices first: a kernel without the BPF device hook fails before any limit changes.
   if (!rules.empty())
-    attach_device_filter(clone_into_fd(), device_filter(rules), std::string(kResources) + ".devices");
+    attach_device_filter(clone_into_fd(), device_filter(rules),
+                         std::string(kResources) + ".devices");
   for (const auto& w : writes) write(w);
 }
 
@@ -186,7 +190,8 @@ nlohmann::json CgroupV2::to_json() const {
 std::unique_ptr<CgroupV2> CgroupV2::from_json(const nlohmann::json& saved) {
   auto text = [&](const char* key) {
     auto it = saved.find(key);
-    if (it == saved.end() || !it->is_string()) throw_error(std::string("cgroup state: ") + key, "missing");
+    if (it == saved.end() || !it->is_string())
+      throw_error(std::string("cgroup state: ") + key, "missing");
     return it->get<std::string>();
   };
   return std::make_unique<CgroupV2>(text("mountpoint"), text("path"), false);

@@ -41,7 +41,8 @@ class CgroupV2 final : public Cgroup, private Probe {
   [[nodiscard]] const std::string& dir() const { return dir_; }
 
  private:
-  std::optional<std::string> read(std::string_view controller, std::string_view file) const override;
+  std::optional<std::string> read(std::string_view controller,
+                                  std::string_view file) const override;
   bool has_v1(std::string_view) const override { return false; }
 
   // Directories from the hierarchy root down to the parent of ours.

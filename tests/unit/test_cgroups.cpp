@@ -46,7 +46,9 @@ bool is_dir(const std::string& path) {
 std::vector<std::string> dirs_of(const Cgroup& cg) {
   json saved = cg.to_json();
   std::vector<std::string> dirs;
-  auto v2_dir = [](const json& j) { return join_path(j["mountpoint"].get<std::string>(), j["path"].get<std::string>()); };
+  auto v2_dir = [](const json& j) {
+    return join_path(j["mountpoint"].get<std::string>(), j["path"].get<std::string>());
+  };
   if (saved["driver"] == "cgroup2") return {v2_dir(saved)};
   for (const auto& h : saved["hierarchies"]) dirs.push_back(h["dir"].get<std::string>());
   if (!saved["unified"].is_null()) dirs.push_back(v2_dir(saved["unified"]));
@@ -133,7 +135,8 @@ bool contains(const std::vector<pid_t>& pids, pid_t pid) {
 struct SharedCounter {
   std::atomic<long>* value;
   SharedCounter() {
-    void* mem = ::mmap(nullptr, sizeof(std::atomic<long>), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    void* mem = ::mmap(nullptr, sizeof(std::atomic<long>), PROT_READ | PROT_WRITE,
+                       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     REQUIRE(mem != MAP_FAILED);
     value = new (mem) std::atomic<long>(0);
   }
@@ -163,7 +166,9 @@ struct FixedProbe : Probe {
     if (it == files.end()) return std::nullopt;
     return it->second;
   }
-  bool has_v1(std::string_view controller) const override { return controller != "hugetlb" || v1_hugetlb; }
+  bool has_v1(std::string_view controller) const override {
+    return controller != "hugetlb" || v1_hugetlb;
+  }
 };
 
 std::string error_of(const std::function<void()>& fn) {
@@ -198,7 +203,8 @@ TEST_CASE("mountinfo of a hybrid host gives v1 hierarchies plus cgroup2", "[cgro
 }
 
 TEST_CASE("mountinfo of unified and legacy hosts, and a host without cgroups", "[cgroups]") {
-  Layout unified = parse_mountinfo("29 23 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw,nsdelegate\n");
+  Layout unified =
+      parse_mountinfo("29 23 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw,nsdelegate\n");
   CHECK(unified.mode == Mode::Unified);
   CHECK(unified.unified.mountpoint == "/sys/fs/cgroup");
   Layout legacy = parse_mountinfo("32 31 0:29 /x /cg/pids rw - cgroup cgroup rw,pids\n");
@@ -209,7 +215,8 @@ TEST_CASE("mountinfo of unified and legacy hosts, and a host without cgroups", "
 }
 
 TEST_CASE("/proc/<pid>/cgroup lines are split into controllers and path", "[cgroups]") {
-  auto lines = parse_proc_cgroup("4:memory:/a/b\n2:cpuacct,cpu:/\n1:name=systemd:/s\n0::/user.slice\n");
+  auto lines =
+      parse_proc_cgroup("4:memory:/a/b\n2:cpuacct,cpu:/\n1:name=systemd:/s\n0::/user.slice\n");
   REQUIRE(lines.size() == 4);
   CHECK(lines[0].path == "/a/b");
   CHECK(lines[1].controllers == std::vector<std::string>{"cpu", "cpuacct"});
@@ -236,10 +243,12 @@ TEST_CASE("v2 plan: swap is memory+swap minus memory, shares become weight", "[c
   CHECK(value_of("cpu.weight") == "39");
   CHECK(value_of("cpu.max") == "50000 100000");
   CHECK(value_of("pids.max") == "max");
-  CHECK(error_of([&] { plan_v2({{"memory", {{"swap", 100}}}}, probe); }) ==
-        "linux.resources.memory.swap: needs memory.limit to be set");
-  CHECK(error_of([&] { plan_v2({{"unified", {{"../x", "1"}}}}, probe); }) ==
-        "linux.resources.unified.../x: not a cgroup file the container may set");
+  CHECK(error_of([&] {
+          plan_v2({{"memory", {{"swap", 100}}}}, probe);
+        }) == "linux.resources.memory.swap: needs memory.limit to be set");
+  CHECK(error_of([&] {
+          plan_v2({{"unified", {{"../x", "1"}}}}, probe);
+        }) == "linux.resources.unified.../x: not a cgroup file the container may set");
 }
 
 TEST_CASE("v1 plan: memsw is raised before the limit when growing", "[cgroups]") {
@@ -263,7 +272,9 @@ TEST_CASE("v1 plan: memsw is raised before the limit when growing", "[cgroups]")
 TEST_CASE("v1 plan: device rules, hugetlb on the hybrid cgroup2, unified refused", "[cgroups]") {
   FixedProbe probe;
   probe.v1_hugetlb = false;
-  json r = {{"devices", {{{"allow", false}, {"access", "rwm"}}, {{"allow", true}, {"type", "c"}, {"major", 1}, {"minor", 3}}}},
+  json r = {{"devices",
+             {{{"allow", false}, {"access", "rwm"}},
+              {{"allow", true}, {"type", "c"}, {"major", 1}, {"minor", 3}}}},
             {"hugepageLimits", {{{"pageSize", "2MB"}, {"limit", 1 << 21}}}}};
   auto writes = plan_v1(r, probe);
   REQUIRE(writes.size() == 4);
@@ -272,16 +283,22 @@ TEST_CASE("v1 plan: device rules, hugetlb on the hybrid cgroup2, unified refused
   CHECK(writes[1].value == "c 1:3 rwm");
   CHECK(writes[2].file == "hugetlb.2MB.max");
   CHECK(writes[2].v2);
-  auto only_allow = plan_v1({{"devices", {{{"allow", true}, {"type", "c"}, {"major", 1}, {"minor", 3}}}}}, probe);
+  auto only_allow =
+      plan_v1({{"devices", {{{"allow", true}, {"type", "c"}, {"major", 1}, {"minor", 3}}}}}, probe);
   REQUIRE(only_allow.size() == 2);
   CHECK(only_allow[0].field == "linux.resources.devices");
   CHECK(only_allow[0].value == "a *:* rwm");
-  CHECK(error_of([&] { plan_v1({{"unified", {{"memory.high", "1"}}}}, probe); }) ==
-        "linux.resources.unified: needs cgroup v2, but this host uses cgroup v1 controllers");
-  CHECK(error_of([&] { plan_v1({{"devices", {{{"allow", true}, {"access", "rwx"}}}}}, probe); }) ==
-        "linux.resources.devices[0].access: must be letters from \"rwm\", not \"rwx\"");
-  CHECK(error_of([&] { plan_v1({{"hugepageLimits", {{{"pageSize", "../2MB"}, {"limit", 1}}}}}, probe); }) ==
-        "linux.resources.hugepageLimits[0].pageSize: expected a size like \"2MB\" or \"1GB\", not \"../2MB\"");
+  CHECK(error_of([&] {
+          plan_v1({{"unified", {{"memory.high", "1"}}}}, probe);
+        }) == "linux.resources.unified: needs cgroup v2, but this host uses cgroup v1 controllers");
+  CHECK(error_of([&] {
+          plan_v1({{"devices", {{{"allow", true}, {"access", "rwx"}}}}}, probe);
+        }) == "linux.resources.devices[0].access: must be letters from \"rwm\", not \"rwx\"");
+  CHECK(error_of([&] {
+          plan_v1({{"hugepageLimits", {{{"pageSize", "../2MB"}, {"limit", 1}}}}}, probe);
+        }) ==
+        "linux.resources.hugepageLimits[0].pageSize: expected a size like \"2MB\" or \"1GB\", not "
+        "\"../2MB\"");
 }
 
 // ---- cgroupsPath -------------------------------------------------------------
@@ -304,9 +321,11 @@ TEST_CASE("cgroupsPath: empty is /<id>, relative is under our own cgroup", "[cgr
   TestCgroup relative(rel);
   Layout layout = read_layout();
   for (const auto& m : self_memberships()) {
-    const Hierarchy* h = m.controllers.empty() ? &layout.unified : layout.find_v1(m.controllers.front());
+    const Hierarchy* h =
+        m.controllers.empty() ? &layout.unified : layout.find_v1(m.controllers.front());
     if (!h || (m.controllers.empty() && !layout.has_unified)) continue;
-    std::string own = m.path.ends_with("/init.scope") ? m.path.substr(0, m.path.size() - 11) : m.path;
+    std::string own =
+        m.path.ends_with("/init.scope") ? m.path.substr(0, m.path.size() - 11) : m.path;
     CHECK(is_dir(join_path(join_path(h->mountpoint, own), rel)));
   }
 }
@@ -335,7 +354,8 @@ TEST_CASE("a cgroup holds, freezes, thaws and kills a process, then is removed",
   (*cgroup)->freeze();
   CHECK((*cgroup)->frozen());
   if (host_mode() != Mode::Unified)
-    CHECK(read_trimmed(join_path(control_dir(*cgroup->cg, "freezer"), "freezer.state")) == "FROZEN");
+    CHECK(read_trimmed(join_path(control_dir(*cgroup->cg, "freezer"), "freezer.state")) ==
+          "FROZEN");
   CHECK_FALSE(counter.advances(std::chrono::milliseconds(200)));
 
   (*cgroup)->thaw();
@@ -388,7 +408,8 @@ TEST_CASE("pids.limit=5: the fifth fork in the cgroup fails", "[cgroups]") {
       sleepers[forked] = pid;
     }
     int err = errno;
-    for (int i = 0; i < forked; ++i) ::kill(sleepers[i], SIGKILL), ::waitpid(sleepers[i], nullptr, 0);
+    for (int i = 0; i < forked; ++i)
+      ::kill(sleepers[i], SIGKILL), ::waitpid(sleepers[i], nullptr, 0);
     return forked == 4 && err == EAGAIN ? 0 : 10 + forked;
   });
   cgroup->add_process(child.pid);
@@ -401,7 +422,8 @@ TEST_CASE("pids.limit=5: the fifth fork in the cgroup fails", "[cgroups]") {
 
 TEST_CASE("memory and cpu limits land in the files", "[cgroups]") {
   TestCgroup cgroup("/" + unique_name("limits"));
-  cgroup->apply({{"memory", {{"limit", 64 << 20}}}, {"cpu", {{"quota", 20000}, {"period", 100000}}}});
+  cgroup->apply(
+      {{"memory", {{"limit", 64 << 20}}}, {"cpu", {{"quota", 20000}, {"period", 100000}}}});
   std::string mem = control_dir(*cgroup.cg, "memory");
   std::string cpu = control_dir(*cgroup.cg, "cpu");
   if (host_mode() == Mode::Unified) {
@@ -417,17 +439,21 @@ TEST_CASE("unified keys go to cgroup v2 files and are refused on v1", "[cgroups]
   TestCgroup cgroup("/" + unique_name("unified"));
   json unified = {{"unified", {{"pids.max", "7"}}}};
   if (host_mode() != Mode::Unified) {
-    CHECK_THROWS_WITH(cgroup->apply(unified), Catch::StartsWith("linux.resources.unified: needs cgroup v2"));
+    CHECK_THROWS_WITH(cgroup->apply(unified),
+                      Catch::StartsWith("linux.resources.unified: needs cgroup v2"));
     return;
   }
   // The unified value is written after the typed field, so it wins.
   unified["pids"] = {{"limit", 3}};
   cgroup->apply(unified);
   CHECK(read_trimmed(join_path(control_dir(*cgroup.cg, "pids"), "pids.max")) == "7");
-  CHECK_THROWS_WITH(cgroup->apply({{"unified", {{"cgroup.procs", "1"}}}}),
-                    "linux.resources.unified.cgroup.procs: not a cgroup file the container may set");
-  CHECK_THROWS_WITH(cgroup->apply({{"unified", {{"nosuch.file", "1"}}}}),
-                    Catch::StartsWith("linux.resources.unified.nosuch.file: cgroup controller \"nosuch\" is not available"));
+  CHECK_THROWS_WITH(
+      cgroup->apply({{"unified", {{"cgroup.procs", "1"}}}}),
+      "linux.resources.unified.cgroup.procs: not a cgroup file the container may set");
+  CHECK_THROWS_WITH(
+      cgroup->apply({{"unified", {{"nosuch.file", "1"}}}}),
+      Catch::StartsWith(
+          "linux.resources.unified.nosuch.file: cgroup controller \"nosuch\" is not available"));
 }
 
 TEST_CASE("hugepage limits, on v1, v2 or a hybrid host's cgroup2 hugetlb", "[cgroups]") {
@@ -436,10 +462,13 @@ TEST_CASE("hugepage limits, on v1, v2 or a hybrid host's cgroup2 hugetlb", "[cgr
   // Enabling hugetlb in a hybrid host's cgroup2 root is a host-wide change:
   // only test there when it is already on.
   if (hybrid_hugetlb &&
-      !has_word(read_optional(join_path(layout.unified.mountpoint, "cgroup.subtree_control")).value_or(""), "hugetlb"))
+      !has_word(read_optional(join_path(layout.unified.mountpoint, "cgroup.subtree_control"))
+                    .value_or(""),
+                "hugetlb"))
     return;
   TestCgroup cgroup("/" + unique_name("hugetlb"));
-  std::string dir = hybrid_hugetlb ? dirs_of(*cgroup.cg).back() : control_dir(*cgroup.cg, "hugetlb");
+  std::string dir =
+      hybrid_hugetlb ? dirs_of(*cgroup.cg).back() : control_dir(*cgroup.cg, "hugetlb");
   std::string file = layout.find_v1("hugetlb") ? "hugetlb.2MB.limit_in_bytes" : "hugetlb.2MB.max";
   cgroup->apply({{"hugepageLimits", {{{"pageSize", "2MB"}, {"limit", 4 << 20}}}}});
   CHECK(read_trimmed(join_path(dir, file)) == std::to_string(4 << 20));
@@ -487,7 +516,9 @@ TEST_CASE("a process over memory.limit is OOM-killed and counted", "[cgroups]") 
 TEST_CASE("a kernel refusal names the resource field and the file", "[cgroups]") {
   TestCgroup cgroup("/" + unique_name("refused"));
   // Quotas below 1ms are rejected by the kernel on v1 and v2.
-  std::string message = error_of([&] { cgroup->apply({{"cpu", {{"quota", 500}, {"period", 100000}}}}); });
+  std::string message = error_of([&] {
+    cgroup->apply({{"cpu", {{"quota", 500}, {"period", 100000}}}});
+  });
   CHECK_THAT(message, Catch::StartsWith("linux.resources.cpu.quota: writing cpu.") &&
                           Catch::EndsWith(": Invalid argument"));
 }
@@ -500,12 +531,17 @@ int device_access(Cgroup& cgroup) {
       const char* path;
       int flags;
     };
-    const Probe probes[] = {{"/dev/null", O_RDWR}, {"/dev/zero", O_RDONLY}, {"/dev/zero", O_WRONLY}, {"/dev/full", O_RDONLY}};
+    const Probe probes[] = {{"/dev/null", O_RDWR},
+                            {"/dev/zero", O_RDONLY},
+                            {"/dev/zero", O_WRONLY},
+                            {"/dev/full", O_RDONLY}};
     int bits = 0;
     for (int i = 0; i < 4; ++i) {
       int fd = ::open(probes[i].path, probes[i].flags | O_CLOEXEC);
-      if (fd >= 0) bits |= 1 << i, ::close(fd);
-      else if (errno != EPERM) return 100 + errno;
+      if (fd >= 0)
+        bits |= 1 << i, ::close(fd);
+      else if (errno != EPERM)
+        return 100 + errno;
     }
     return bits;
   });
@@ -516,17 +552,21 @@ int device_access(Cgroup& cgroup) {
   return WEXITSTATUS(status);
 }
 
-const json kNullAndReadZero = {{"devices",
-                                {{{"allow", false}, {"access", "rwm"}},
-                                 {{"allow", true}, {"type", "c"}, {"major", 1}, {"minor", 3}, {"access", "rwm"}},
-                                 {{"allow", true}, {"type", "c"}, {"major", 1}, {"minor", 5}, {"access", "r"}}}}};
-const json kOnlyFull = {{"devices",
-                         {{{"allow", false}, {"access", "rwm"}},
-                          {{"allow", true}, {"type", "c"}, {"major", 1}, {"minor", 7}, {"access", "rwm"}}}}};
-const json kOnlyNull = {{"devices", {{{"allow", true}, {"type", "c"}, {"major", 1}, {"minor", 3}, {"access", "rwm"}}}}};
-const json kAllButWritingZero = {{"devices",
-                                  {{{"allow", true}, {"access", "rwm"}},
-                                   {{"allow", false}, {"type", "c"}, {"major", 1}, {"minor", 5}, {"access", "w"}}}}};
+const json kNullAndReadZero = {
+    {"devices",
+     {{{"allow", false}, {"access", "rwm"}},
+      {{"allow", true}, {"type", "c"}, {"major", 1}, {"minor", 3}, {"access", "rwm"}},
+      {{"allow", true}, {"type", "c"}, {"major", 1}, {"minor", 5}, {"access", "r"}}}}};
+const json kOnlyFull = {
+    {"devices",
+     {{{"allow", false}, {"access", "rwm"}},
+      {{"allow", true}, {"type", "c"}, {"major", 1}, {"minor", 7}, {"access", "rwm"}}}}};
+const json kOnlyNull = {
+    {"devices", {{{"allow", true}, {"type", "c"}, {"major", 1}, {"minor", 3}, {"access", "rwm"}}}}};
+const json kAllButWritingZero = {
+    {"devices",
+     {{{"allow", true}, {"access", "rwm"}},
+      {{"allow", false}, {"type", "c"}, {"major", 1}, {"minor", 5}, {"access", "w"}}}}};
 
 // The same rules, the same outcome, on whichever mechanism is given.
 void check_device_rules(Cgroup& cgroup) {
@@ -546,7 +586,8 @@ TEST_CASE("device rules are enforced: allow list, replacement, deny after allow"
   check_device_rules(*cgroup.cg);
   if (host_mode() != Mode::Unified) {
     cgroup->apply(kNullAndReadZero);
-    CHECK(read_text(join_path(control_dir(*cgroup.cg, "devices"), "devices.list")) == "c 1:3 rwm\nc 1:5 r\n");
+    CHECK(read_text(join_path(control_dir(*cgroup.cg, "devices"), "devices.list")) ==
+          "c 1:3 rwm\nc 1:5 r\n");
   }
 }
 
@@ -557,7 +598,8 @@ TEST_CASE("a spec's deny-all still leaves the standard /dev nodes usable", "[cgr
   json effective = effective_resources(linux_config);
   const json& rules = effective["devices"];
   CHECK(rules.front() == linux_config.resources["devices"][0]);  // the spec's own rules come first
-  CHECK(rules.back() == json({{"allow", true}, {"type", "b"}, {"major", 8}, {"minor", 250}, {"access", "rwm"}}));
+  CHECK(rules.back() ==
+        json({{"allow", true}, {"type", "b"}, {"major", 8}, {"minor", 250}, {"access", "rwm"}}));
   CHECK(linux_config.resources["devices"].size() == 1);  // input untouched
 
   TestCgroup cgroup("/" + unique_name("defaultdev"));
@@ -574,8 +616,9 @@ TEST_CASE("the eBPF device filter works on a hybrid host's cgroup2 hierarchy", "
   cgroup.create();
   try {
     check_device_rules(cgroup);
-    CHECK_THROWS_WITH(cgroup.apply({{"devices", {{{"allow", true}, {"access", "rwx"}}}}}),
-                      "linux.resources.devices[0].access: must be letters from \"rwm\", not \"rwx\"");
+    CHECK_THROWS_WITH(
+        cgroup.apply({{"devices", {{{"allow", true}, {"access", "rwx"}}}}}),
+        "linux.resources.devices[0].access: must be letters from \"rwm\", not \"rwx\"");
   } catch (...) {
     cgroup.destroy();
     throw;
