@@ -89,16 +89,19 @@ long bpf(int cmd, bpf_attr& attr) { return ::syscall(SYS_bpf, cmd, &attr, sizeof
 
 UniqueFd load(const std::vector<bpf_insn>& program, const std::string& field) {
   static const char kLicense[] = "GPL";
-  std::string log(64 * 1024, '\0');
   bpf_attr attr{};
   attr.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
   attr.insns = reinterpret_cast<uint64_t>(program.data());
   attr.insn_cnt = static_cast<uint32_t>(program.size());
   attr.license = reinterpret_cast<uint64_t>(kLicense);
+  UniqueFd fd(static_cast<int>(bpf(BPF_PROG_LOAD, attr)));
+  if (fd) return fd;
+  // Only on failure: the verifier's log costs time on every load.
+  std::string log(64 * 1024, '\0');
   attr.log_level = 1;
   attr.log_buf = reinterpret_cast<uint64_t>(log.data());
   attr.log_size = static_cast<uint32_t>(log.size());
-  UniqueFd fd(static_cast<int>(bpf(BPF_PROG_LOAD, attr)));
+  fd.reset(static_cast<int>(bpf(BPF_PROG_LOAD, attr)));
   if (!fd) {
     int err = errno;
     log.resize(std::strlen(log.c_str()));
