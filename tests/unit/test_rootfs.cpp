@@ -9,6 +9,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -126,8 +127,10 @@ int wait_status(pid_t pid) {
 // Runs body as pid 1 of new mount + pid namespaces (and a user namespace
 // mapping every id to itself when user_ns); returns what it reported, with
 // "exit" set to its exit status. Exceptions become "error=<what>".
+// before_userns runs first, in a mount namespace of its own.
 std::map<std::string, std::string> run_isolated(bool user_ns,
-                                                const std::function<void(Report&)>& body) {
+                                                const std::function<void(Report&)>& body,
+                                                const std::function<bool()>& before_userns = {}) {
   int report[2], go[2], ready[2];
   REQUIRE(pipe2(report, O_CLOEXEC) == 0);
   REQUIRE(pipe2(go, O_CLOEXEC) == 0);
@@ -138,6 +141,11 @@ std::map<std::string, std::string> run_isolated(bool user_ns,
     ::close(report[0]);
     ::close(go[1]);
     ::close(ready[0]);
+    // Mounts made here, before the user namespace, are locked inside it.
+    if (before_userns && (unshare(CLONE_NEWNS) < 0 ||
+                          mount("", "/", nullptr, MS_PRIVATE | MS_REC, nullptr) < 0 ||
+                          !before_userns()))
+      _exit(89);
     int flags = CLONE_NEWNS | CLONE_NEWPID | (user_ns ? CLONE_NEWUSER : 0);
     if (unshare(flags) < 0) _exit(90);
     char c = 'r';
@@ -666,4 +674,42 @@ TEST_CASE("mounts made for the container do not propagate to a shared parent",
   CHECK(r.at("exit") == "0");
   CHECK(r.at("inner") == "k");
   CHECK(r.at("unchanged") == "yes");
+}
+
+TEST_CASE("in a user namespace a bind keeps the flags locked on its source",
+          "[mounts][rootfs][userns]") {
+  Bundle bundle;
+  std::string locked = bundle.host.path + "/locked";
+  fs::create_directories(locked);
+  oci::Spec spec;
+  spec.mounts = {make_mount("/proc", "proc", "proc"),
+                 make_mount("/l", "bind", locked, {"bind", "ro", "suid", "dev", "exec"}),
+                 make_mount("/data", "tmpfs", "tmpfs"),
+                 make_mount("/data", "", "", {"remount", "ro", "nosuid"})};
+  auto ctx = bundle.context();
+  ctx.new_user_ns = true;
+  auto r = run_isolated(
+      true,
+      [&](Report& rep) {
+        run_rootfs(spec, ctx);
+        struct statvfs st {};
+        rep.add("l_flags", statvfs("/l", &st) < 0 ? -errno : static_cast<long>(st.f_flag));
+        rep.add("data_flags", statvfs("/data", &st) < 0 ? -errno : static_cast<long>(st.f_flag));
+        rep.add("data_write", write_errno("/data/x"));
+      },
+      [&] {
+        return mount("tmpfs", locked.c_str(), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                     nullptr) == 0;
+      });
+  INFO("error: " << (r.count("error") ? r.at("error") : ""));
+  REQUIRE(r.at("exit") == "0");
+  long l_flags = std::stol(r.at("l_flags"));
+  CHECK((l_flags & ST_RDONLY) != 0);
+  CHECK((l_flags & ST_NOSUID) != 0);  // locked: "suid" cannot clear it
+  CHECK((l_flags & ST_NODEV) != 0);
+  CHECK((l_flags & ST_NOEXEC) != 0);
+  long data_flags = std::stol(r.at("data_flags"));
+  CHECK((data_flags & ST_RDONLY) != 0);
+  CHECK((data_flags & ST_NOSUID) != 0);
+  CHECK(r.at("data_write") == std::to_string(EROFS));
 }
