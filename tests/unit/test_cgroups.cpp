@@ -330,6 +330,16 @@ TEST_CASE("cgroupsPath: empty is /<id>, relative is under our own cgroup", "[cgr
   }
 }
 
+TEST_CASE("a damaged saved state is refused with the field it lacks", "[cgroups]") {
+  CHECK(error_of([] { load_cgroup(json::object()); }) == "cgroup state: missing \"driver\"");
+  CHECK(error_of([] { load_cgroup({{"driver", "systemd"}}); }) ==
+        "cgroup state: unknown driver \"systemd\"");
+  CHECK(error_of([] { load_cgroup({{"driver", "cgroup2"}, {"path", "/x"}}); }) ==
+        "cgroup state: mountpoint: missing");
+  CHECK_THROWS_WITH(load_cgroup({{"driver", "cgroup1"}, {"hierarchies", {{{"dir", "/x"}}}}}),
+                    Catch::StartsWith("cgroup state: hierarchies: "));
+}
+
 // ---- the driver on real cgroups --------------------------------------------
 
 TEST_CASE("a cgroup holds, freezes, thaws and kills a process, then is removed", "[cgroups]") {
