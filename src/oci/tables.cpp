@@ -80,7 +80,6 @@ constexpr MountOption kMountOptions[] = {
     {"rsymfollow", K::Recursive, true, MOUNT_ATTR_NOSYMFOLLOW},
 
     {"tmpcopyup", K::Extension, false, 0},
-    {"notmpcopyup", K::Extension, true, 0},
     {"idmap", K::Extension, false, MOUNT_ATTR_IDMAP},
     {"ridmap", K::Extension, false, MOUNT_ATTR_IDMAP},
 
