@@ -496,7 +496,9 @@ TEST_CASE("stats count the cpu, memory and pids of the processes inside", "[cgro
   });
   cgroup->add_process(child.pid);
   child.start();
-  while (counter.get() < 1000000) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  for (int i = 0; i < 1000 && counter.get() < 1000000; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  REQUIRE(counter.get() >= 1000000);
   json stats = cgroup->stats();
   INFO(stats.dump());
   CHECK(stats["pids"]["current"] == 1);
