@@ -100,7 +100,7 @@ void apply_attr(AttrChange& change, const AttrWord& w) {
   }
 }
 
-// bind, rbind, remount, tmpcopyup, idmap: true when the word was one of them.
+// bind, rbind, remount, (no)tmpcopyup, idmap: true when the word was one of them.
 bool apply_special(MountOptions& out, std::string_view word) {
   if (word == "bind") {
     out.bind = true;
@@ -108,8 +108,8 @@ bool apply_special(MountOptions& out, std::string_view word) {
     out.bind = out.recursive_bind = true;
   } else if (word == "remount") {
     out.remount = true;
-  } else if (word == "tmpcopyup") {
-    out.tmpcopyup = true;
+  } else if (word == "tmpcopyup" || word == "notmpcopyup") {
+    out.tmpcopyup = word == "tmpcopyup";
   } else if (word == "idmap" || word == "ridmap") {
     out.idmap = true;
   } else {

@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #include <array>
-#include <climits>
 #include <fstream>
 #include <sstream>
 
@@ -100,45 +99,43 @@ void make_parent_private(const std::string& rootfs) {
     throw_errno("making " + info.mountpoint + " private");
 }
 
-std::string fd_path(int fd) {
-  std::string link = "/proc/self/fd/" + std::to_string(fd);
-  char buf[PATH_MAX];
-  ssize_t n = readlink(link.c_str(), buf, sizeof(buf) - 1);
-  if (n < 0) throw_errno("readlink " + link);
-  return std::string(buf, static_cast<size_t>(n));
-}
-
-// Where target_fd landed, as a path inside the rootfs ("/proc/sys").
-std::string path_in_rootfs(int root_fd, int target_fd) {
-  std::string root = fd_path(root_fd);
-  std::string target = fd_path(target_fd);
-  if (target == root) return "/";
-  if (root == "/") return target;
-  if (!target.starts_with(root + "/")) throw_error(target, "resolved outside the rootfs");
-  return target.substr(root.size());
-}
-
 // Files under /proc that lxcfs-style emulation may replace (runc's list).
 constexpr std::array<std::string_view, 10> kProcMountable = {
     "/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo",  "/proc/stat",
     "/proc/swaps",   "/proc/uptime",    "/proc/loadavg",  "/proc/slabinfo",
     "/proc/net/dev", "/proc/sys/kernel/ns_last_pid"};
 
-bool is_procfs(const std::string& path) {
+bool is_procfs(int fd) {
   struct statfs st {};
-  return statfs(path.c_str(), &st) == 0 && st.f_type == PROC_SUPER_MAGIC;
+  return fstatfs(fd, &st) == 0 && st.f_type == PROC_SUPER_MAGIC;
+}
+
+bool same_inode(int fd, const struct stat& other) {
+  struct stat st {};
+  return fstat(fd, &st) == 0 && st.st_dev == other.st_dev && st.st_ino == other.st_ino;
+}
+
+// Is target_fd the rootfs's path `path` (resolved the same way)?
+bool is_path(int root_fd, std::string_view path, const struct stat& target) {
+  UniqueFd fd = open_in_root(root_fd, path, O_PATH);
+  return fd && same_inode(fd.get(), target);
 }
 
 // Mounting over /proc (or inside it) could hide what maskedPaths and
 // readonlyPaths protect: only procfs may go on /proc, and only a few
-// emulated files inside it (as runc allows).
-void check_proc_destination(const std::string& where, bool procfs_source) {
-  if (where != "/proc" && !where.starts_with("/proc/")) return;
-  if (where == "/proc" && procfs_source) return;
+// emulated files inside it (as runc allows). Decided by inode, not by path,
+// so a symlink in the image cannot dodge it (and no /proc is needed).
+void check_proc_destination(int root_fd, int target_fd, bool procfs_source) {
+  struct stat target {};
+  if (fstat(target_fd, &target) < 0) throw_errno("stat destination");
+  if (is_path(root_fd, "/proc", target)) {
+    if (!procfs_source) throw_error("/proc", "only procfs can be mounted on /proc");
+    return;
+  }
+  if (!is_procfs(target_fd)) return;
   for (auto allowed : kProcMountable)
-    if (where == allowed) return;
-  throw_error(where, where == "/proc" ? "only procfs can be mounted on /proc"
-                                      : "cannot be mounted because it is inside /proc");
+    if (is_path(root_fd, allowed, target)) return;
+  throw_error("destination", "cannot be mounted because it is inside /proc");
 }
 
 // Recursive attributes and propagation apply once the mount is attached.
@@ -162,11 +159,12 @@ void mount_bind(int root_fd, const oci::Mount& m, const MountOptions& options,
   struct stat st {};
   if (stat(source.c_str(), &st) < 0) throw_errno("source " + source);
   UniqueFd tree = clone_tree(AT_FDCWD, source, options.recursive_bind);
+  const bool tree_is_procfs = is_procfs(tree.get());
   set_attrs(tree.get(), options.attrs, false);
   idmap_if_asked(tree.get(), m, options, ctx);
   UniqueFd target =
       mkdir_all_in_root(root_fd, m.destination, S_ISDIR(st.st_mode) ? Leaf::Directory : Leaf::File);
-  check_proc_destination(path_in_rootfs(root_fd, target.get()), is_procfs(source));
+  check_proc_destination(root_fd, target.get(), tree_is_procfs);
   attach(tree.get(), target.get());
   finish_mount(tree.get(), options);
 }
@@ -192,7 +190,7 @@ void mount_filesystem(int root_fd, const oci::Mount& m, MountOptions options,
   }
   idmap_if_asked(mnt.get(), m, options, ctx);
   UniqueFd target = mkdir_all_in_root(root_fd, m.destination);
-  check_proc_destination(path_in_rootfs(root_fd, target.get()), m.type == "proc");
+  check_proc_destination(root_fd, target.get(), m.type == "proc");
   if (options.tmpcopyup) copy_up(target.get(), mnt.get());
   attach(mnt.get(), target.get());
   finish_mount(mnt.get(), options);

@@ -559,7 +559,7 @@ TEST_CASE("mounts over or inside /proc are refused unless runc allows them", "[m
   r = run_isolated(false, [&](Report&) { prepare_rootfs(spec, bundle.context()); });
   INFO(r.at("error"));
   CHECK(r.at("error") ==
-        "mounts[1] (bind on /p/sys): /proc/sys: cannot be mounted because it is inside /proc");
+        "mounts[1] (bind on /p/sys): destination: cannot be mounted because it is inside /proc");
 
   spec.mounts.erase(spec.mounts.begin() + 1);
   r = run_isolated(false, [&](Report& rep) {
@@ -568,6 +568,15 @@ TEST_CASE("mounts over or inside /proc are refused unless runc allows them", "[m
   });
   CHECK(r.at("exit") == "0");
   CHECK(r.at("uptime") == "host file");
+
+  // A bind of a procfs is a procfs.
+  spec.mounts = {make_mount("/proc", "bind", "/proc", {"rbind"})};
+  r = run_isolated(false, [&](Report& rep) {
+    prepare_rootfs(spec, bundle.context());
+    rep.add("magic", fs_magic(bundle.rootfs + "/proc"));
+  });
+  CHECK(r.at("exit") == "0");
+  CHECK(r.at("magic") == std::to_string(PROC_SUPER_MAGIC));
 }
 
 TEST_CASE("overlay data options reach the filesystem", "[mounts][rootfs]") {
