@@ -57,6 +57,11 @@ const oci::Linux& linux_of(const oci::Spec& spec) {
   return spec.linux ? *spec.linux : kEmpty;
 }
 
+// Without a mount namespace in the config the init shares the runtime's.
+bool has_mount_namespace(const oci::Spec& spec) {
+  return linux_of(spec).find_namespace(oci::NamespaceType::Mount) != nullptr;
+}
+
 unsigned long root_propagation(const oci::Spec& spec) {
   const std::string& word = linux_of(spec).rootfs_propagation;
   if (word.empty()) return 0;
@@ -291,6 +296,11 @@ void move_into(const std::string& rootfs) {
   if (chroot(".") < 0) throw_errno("chroot");
 }
 
+void chroot_into(const std::string& rootfs) {
+  if (chdir(rootfs.c_str()) < 0) throw_errno("chdir " + rootfs);
+  if (chroot(".") < 0) throw_errno("chroot");
+}
+
 // /dev/null as a mask source must really be the null device, not a file the
 // image put there.
 UniqueFd open_null(int root_fd) {
@@ -348,9 +358,13 @@ void for_each_path(const std::vector<std::string>& paths, const char* field, Fn 
 
 void prepare_rootfs(const oci::Spec& spec, const RootfsContext& ctx) {
   unsigned long propagation = root_propagation(spec);
-  if (mount("", "/", nullptr, propagation ? propagation : MS_SLAVE | MS_REC, nullptr) < 0)
-    throw_errno("setting / propagation");
-  make_parent_private(ctx.rootfs);
+  // In the runtime's own mount namespace "/" and the rootfs's parent are
+  // the host's: leave their propagation alone.
+  if (has_mount_namespace(spec)) {
+    if (mount("", "/", nullptr, propagation ? propagation : MS_SLAVE | MS_REC, nullptr) < 0)
+      throw_errno("setting / propagation");
+    make_parent_private(ctx.rootfs);
+  }
   if (mount(ctx.rootfs.c_str(), ctx.rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0)
     throw_errno("bind mounting rootfs " + ctx.rootfs);
   UniqueFd root = open_path(ctx.rootfs, O_PATH | O_DIRECTORY);
@@ -365,8 +379,10 @@ void prepare_rootfs(const oci::Spec& spec, const RootfsContext& ctx) {
   if (!has_mount(spec, "/dev", true)) setup_dev(root.get(), spec, ctx);
 }
 
-void enter_rootfs(const oci::Spec&, const RootfsContext& ctx) {
-  if (ctx.no_pivot)
+void enter_rootfs(const oci::Spec& spec, const RootfsContext& ctx) {
+  if (!has_mount_namespace(spec))
+    chroot_into(ctx.rootfs);  // pivot_root would swap the host's root (runc chroots too)
+  else if (ctx.no_pivot)
     move_into(ctx.rootfs);
   else
     pivot_into(ctx.rootfs);

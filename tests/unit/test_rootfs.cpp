@@ -257,6 +257,7 @@ oci::Spec busybox_spec(const std::string& host_dir, const std::string& host_file
       make_mount("/evil2/z", "tmpfs", "tmpfs", {}),
   };
   spec.linux.emplace();
+  spec.linux->namespaces = {{oci::NamespaceType::Pid, ""}, {oci::NamespaceType::Mount, ""}};
   spec.linux->masked_paths = {"/etc/secret", "/secretdir", "/proc/kcore", "/does/not/exist"};
   spec.linux->readonly_paths = {"/proc/sys", "/nope"};
   return spec;
@@ -346,6 +347,14 @@ struct Bundle {
     return ctx;
   }
 };
+
+// A spec with a new mount namespace (the usual case).
+oci::Spec with_mount_ns(oci::Spec spec) {
+  if (!spec.linux) spec.linux.emplace();
+  if (!spec.linux->find_namespace(oci::NamespaceType::Mount))
+    spec.linux->namespaces.push_back({oci::NamespaceType::Mount, ""});
+  return spec;
+}
 
 void run_rootfs(const oci::Spec& spec, const RootfsContext& ctx) {
   prepare_rootfs(spec, ctx);
@@ -468,7 +477,7 @@ TEST_CASE("a cgroup mount on a v1/hybrid host is a tmpfs of read-only hierarchie
     return;
   }
   Bundle bundle;
-  oci::Spec spec;
+  oci::Spec spec = with_mount_ns({});
   spec.mounts = {
       make_mount("/proc", "proc", "proc"),
       make_mount("/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"}),
@@ -498,7 +507,7 @@ TEST_CASE("tmpcopyup and mount propagation options", "[mounts][rootfs]") {
   fs::create_directories(bundle.rootfs + "/etc/conf.d");
   write_file(bundle.rootfs + "/etc/conf.d/a.conf", "a=1");
   fs::create_symlink("a.conf", bundle.rootfs + "/etc/conf.d/link");
-  oci::Spec spec;
+  oci::Spec spec = with_mount_ns({});
   spec.mounts = {
       make_mount("/proc", "proc", "proc"),
       make_mount("/etc", "tmpfs", "tmpfs", {"tmpcopyup", "mode=750", "rshared"}),
@@ -525,7 +534,7 @@ TEST_CASE("tmpcopyup and mount propagation options", "[mounts][rootfs]") {
 
 TEST_CASE("a failing mount names its index, destination and cause", "[mounts][rootfs]") {
   Bundle bundle;
-  oci::Spec spec;
+  oci::Spec spec = with_mount_ns({});
   spec.mounts = {
       make_mount("/proc", "proc", "proc"),
       make_mount("/bad", "tmpfs", "tmpfs", {"mode=notanumber"}),
@@ -545,7 +554,7 @@ TEST_CASE("a failing mount names its index, destination and cause", "[mounts][ro
 
 TEST_CASE("mounts over or inside /proc are refused unless runc allows them", "[mounts][rootfs]") {
   Bundle bundle;
-  oci::Spec spec;
+  oci::Spec spec = with_mount_ns({});
   spec.mounts = {make_mount("/proc", "tmpfs", "tmpfs")};
   auto r = run_isolated(false, [&](Report&) { prepare_rootfs(spec, bundle.context()); });
   INFO(r.at("error"));
@@ -585,7 +594,7 @@ TEST_CASE("overlay data options reach the filesystem", "[mounts][rootfs]") {
               work = bundle.host.path + "/work";
   for (const auto& d : {lower, upper, work}) fs::create_directories(d);
   write_file(lower + "/l", "from lower");
-  oci::Spec spec;
+  oci::Spec spec = with_mount_ns({});
   spec.mounts = {make_mount("/ovl", "overlay", "overlay",
                             {"lowerdir=" + lower, "upperdir=" + upper, "workdir=" + work,
                              "nodev"})};
@@ -613,7 +622,7 @@ TEST_CASE("an idmapped bind mount shows on-disk ids through the mount's mapping"
   write_file(dir + "/root_owned", "x");
   write_file(dir + "/other", "x");
   REQUIRE(chown((dir + "/other").c_str(), 1000, 1000) == 0);
-  oci::Spec spec;
+  oci::Spec spec = with_mount_ns({});
   oci::Mount m = make_mount("/idm", "bind", dir, {"rbind", "idmap"});
   m.uid_mappings = {{0, 1000, 1}};
   m.gid_mappings = {{0, 1000, 1}};
@@ -690,7 +699,7 @@ TEST_CASE("in a user namespace a bind keeps the flags locked on its source",
   Bundle bundle;
   std::string locked = bundle.host.path + "/locked";
   fs::create_directories(locked);
-  oci::Spec spec;
+  oci::Spec spec = with_mount_ns({});
   spec.mounts = {make_mount("/proc", "proc", "proc"),
                  make_mount("/l", "bind", locked, {"bind", "ro", "suid", "dev", "exec"}),
                  make_mount("/data", "tmpfs", "tmpfs"),
@@ -721,4 +730,49 @@ TEST_CASE("in a user namespace a bind keeps the flags locked on its source",
   CHECK((data_flags & ST_RDONLY) != 0);
   CHECK((data_flags & ST_NOSUID) != 0);
   CHECK(r.at("data_write") == std::to_string(EROFS));
+}
+
+TEST_CASE("without a mount namespace the rootfs is entered with chroot, / is left alone",
+          "[mounts][rootfs]") {
+  // The child's own mount namespace stands in for the runtime's: the spec
+  // has none, so neither "/" propagation nor the root may change in it.
+  Bundle bundle;
+  oci::Spec spec;
+  spec.root.readonly = true;
+  spec.mounts = {make_mount("/proc", "proc", "proc")};
+  spec.linux.emplace();
+  spec.linux->masked_paths = {"/etc/secret"};
+  auto r = run_isolated(false, [&](Report& rep) {
+    if (mount("", "/", nullptr, MS_SHARED | MS_REC, nullptr) < 0)
+      throw std::runtime_error("making / shared");
+    auto root_line = [] {
+      std::istringstream in(read_file("/proc/self/mountinfo"));
+      std::string line;
+      while (std::getline(in, line))
+        if (line.find(" / / ") != std::string::npos) return line;
+      return std::string();
+    };
+    std::string before = root_line();
+    pid_t pid = fork();
+    if (pid == 0) {
+      try {
+        run_rootfs(spec, bundle.context());
+        _exit(read_file("/marker") == "inside the rootfs\n" && read_file("/etc/secret").empty() &&
+                      write_errno("/x") == EROFS
+                  ? 0
+                  : 3);
+      } catch (const std::exception& e) {
+        write_all(2, std::string(e.what()) + "\n");
+        _exit(2);
+      }
+    }
+    rep.add("container", wait_status(pid));
+    rep.add("root_unchanged", root_line() == before ? "yes" : "no");
+    rep.add("host_root", access("/work", F_OK) == 0 ? "yes" : "no");
+  });
+  INFO("error: " << (r.count("error") ? r.at("error") : ""));
+  CHECK(r.at("exit") == "0");
+  CHECK(r.at("container") == "0");
+  CHECK(r.at("root_unchanged") == "yes");
+  CHECK(r.at("host_root") == "yes");
 }
