@@ -111,7 +111,9 @@ Launch launch_init(const oci::Spec& spec, const runtime::InitConfig& config, int
     parent_end.close();
     try {
       namespaces::join_namespaces(*spec.linux);
-      auto init = runtime::clone3_process(flags, cgroup_fd);
+      // CLONE_PARENT: the init is our caller's child, not ours, so it is
+      // reaped by the caller and its parent-death signal outlives us.
+      auto init = runtime::clone3_process(flags | CLONE_PARENT, cgroup_fd);
       if (init.pid == 0) runtime::run_init(config);
       child_end.send(SyncType::ChildPid, init.pid);
       ::_exit(0);
@@ -222,7 +224,8 @@ ContainerState Runtime::create(const std::string& id, const CreateOptions& optio
   saved.use_terminal = spec.process->terminal;
 
   parent_end.expect(SyncType::RunHooks);
-  std::string creating = runtime::hook_state_json(saved, Status::Creating);
+  // runc reports "creating" here; the runtime-tools suite and crun "created".
+  std::string creating = runtime::hook_state_json(saved, Status::Created);
   runtime::run_hooks(spec.hooks.prestart, "prestart", creating);
   runtime::run_hooks(spec.hooks.create_runtime, "createRuntime", creating);
   parent_end.send(SyncType::HooksDone, 0, creating);

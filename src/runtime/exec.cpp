@@ -138,7 +138,7 @@ ProcessInfo Runtime::exec(const std::string& id, const ExecOptions& options) {
       ::prctl(PR_SET_DUMPABLE, 0);
       child_end.expect(SyncType::Proceed);
       namespaces::join_process_namespaces(saved.pid, pidfd.get());
-      auto child = runtime::clone3_process(0, -1);
+      auto child = runtime::clone3_process(CLONE_PARENT, -1);  // the caller's child
       if (child.pid == 0) exec_child(process, console.get(), options.preserve_fds, child_end);
       child_end.send(SyncType::ChildPid, child.pid);
     } catch (const Error& e) {

@@ -86,11 +86,25 @@ void run_hook(const oci::Hook& hook, const std::string& label, const std::string
 
 }  // namespace
 
+static std::string hook_label(const char* kind, size_t index, const oci::Hook& hook) {
+  return std::string("hooks.") + kind + "[" + std::to_string(index) + "] (" + hook.path + ")";
+}
+
 void run_hooks(const std::vector<oci::Hook>& hooks, const char* kind, const std::string& state_json) {
+  for (size_t i = 0; i < hooks.size(); ++i) run_hook(hooks[i], hook_label(kind, i, hooks[i]), state_json);
+}
+
+std::vector<std::string> run_hooks_all(const std::vector<oci::Hook>& hooks, const char* kind,
+                                       const std::string& state_json) {
+  std::vector<std::string> failures;
   for (size_t i = 0; i < hooks.size(); ++i) {
-    std::string label = std::string("hooks.") + kind + "[" + std::to_string(i) + "] (" + hooks[i].path + ")";
-    run_hook(hooks[i], label, state_json);
+    try {
+      run_hook(hooks[i], hook_label(kind, i, hooks[i]), state_json);
+    } catch (const Error& e) {
+      failures.emplace_back(e.what());
+    }
   }
+  return failures;
 }
 
 }  // namespace skiff::runtime

@@ -12,4 +12,9 @@ namespace skiff::runtime {
 // Run hooks in order; the first failure throws "hooks.<kind>[i] (<path>): <cause>".
 void run_hooks(const std::vector<oci::Hook>& hooks, const char* kind, const std::string& state_json);
 
+// Run every hook even when some fail (poststart, poststop); returns one
+// message per failure for the caller to log as a warning.
+std::vector<std::string> run_hooks_all(const std::vector<oci::Hook>& hooks, const char* kind,
+                                       const std::string& state_json);
+
 }  // namespace skiff::runtime

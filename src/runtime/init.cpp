@@ -139,8 +139,7 @@ void run_init(const InitConfig& config) {
     ::_exit(1);
   }
   try {
-    wait_for_start(config.fifo_fd);
-    ::close(config.fifo_fd);
+    wait_for_start(config.fifo_fd);  // kept open: execve closes it, which tells `start`
     run_hooks(config.spec->hooks.start_container, "startContainer", state_for_hooks(hook_state, "running"));
     exec_process(*config.spec->process, path, config.preserve_fds);
   } catch (const std::exception& e) {

@@ -115,7 +115,6 @@ ContainerState Runtime::state(const std::string& id) const {
   SavedState saved = store.load(id);
   ContainerState state = store.public_state(saved);
   state.status = live_status(store, saved);
-  if (state.status == Status::Stopped) state.pid = 0;
   return state;
 }
 
@@ -143,13 +142,15 @@ void Runtime::start(const std::string& id) {
   if (!fifo) throw_errno(store.fifo(id));
   char byte = '0';
   if (::write(fifo.get(), &byte, 1) != 1) throw_errno("writing " + store.fifo(id));
-  ::unlink(store.fifo(id).c_str());
-  try {
-    runtime::run_hooks(saved_hooks(saved).poststart, "poststart",
-                       runtime::hook_state_json(saved, Status::Running));
-  } catch (const Error& e) {
-    runtime::log(options_, LogLevel::Warning, e.what());
+  // The init's read end is close-on-exec: POLLERR (no reader left) means its
+  // process now runs (or it died), so poststart hooks come after it.
+  pollfd p{fifo.get(), 0, 0};
+  while (::poll(&p, 1, -1) < 0 && errno == EINTR) {
   }
+  ::unlink(store.fifo(id).c_str());
+  for (const auto& failure : runtime::run_hooks_all(saved_hooks(saved).poststart, "poststart",
+                                                    runtime::hook_state_json(saved, Status::Running)))
+    runtime::log(options_, LogLevel::Warning, failure);
 }
 
 ProcessInfo Runtime::run(const std::string& id, const CreateOptions& options, const RunOptions& run) {
@@ -219,7 +220,7 @@ void Runtime::remove(const std::string& id, bool force) {
   StateStore store(options_.root);
   SavedState saved = store.load(id);
   Status status = live_status(store, saved);
-  if ((status == Status::Running || status == Status::Paused) && !force)
+  if (status != Status::Stopped && !force)
     throw Error("container \"" + id + "\" cannot be deleted: it is " + status_name(status) +
                 " (stop it first or use --force)");
   if (status != Status::Stopped) {
@@ -240,11 +241,9 @@ void Runtime::remove(const std::string& id, bool force) {
       runtime::log(options_, LogLevel::Warning, e.what());
     }
   }
-  try {
-    runtime::run_hooks(saved_hooks(saved).poststop, "poststop", runtime::hook_state_json(saved, Status::Stopped));
-  } catch (const Error& e) {
-    runtime::log(options_, LogLevel::Warning, e.what());
-  }
+  for (const auto& failure : runtime::run_hooks_all(saved_hooks(saved).poststop, "poststop",
+                                                    runtime::hook_state_json(saved, Status::Stopped)))
+    runtime::log(options_, LogLevel::Warning, failure);
   store.remove_dir(id);
 }
 
