@@ -1,19 +1,28 @@
 // Version information: `skiff --version` and skiff::version_text().
 #include <seccomp.h>
 
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "skiff/skiff.hpp"
 
-#ifndef SKIFF_VERSION
-#define SKIFF_VERSION "0.1.0"  // the skiff target does not get the project's definition
-#endif
-
 namespace skiff {
+namespace {
+
+// libskiff is compiled with the project version (the skiff target is not) and
+// publishes it in the features document.
+std::string library_version() {
+  const auto features = nlohmann::json::parse(features_json(), nullptr, false);
+  const auto annotations = features.is_object() ? features.value("annotations", nlohmann::json::object())
+                                                : nlohmann::json::object();
+  return annotations.value("io.github.skiff.version", std::string("unknown"));
+}
+
+}  // namespace
 
 std::string version_text() {
   const scmp_version* seccomp = seccomp_version();
-  std::string text = "skiff version " SKIFF_VERSION "\n";
+  std::string text = "skiff version " + library_version() + "\n";
   text += "spec: 1.2.0\n";
   text += "libseccomp: " + std::to_string(seccomp->major) + "." + std::to_string(seccomp->minor) + "." +
           std::to_string(seccomp->micro) + "\n";
