@@ -104,7 +104,10 @@ void set_idmap(int mnt_fd, int userns_fd, bool recursive) {
   mount_attr attr{};
   attr.attr_set = MOUNT_ATTR_IDMAP;
   attr.userns_fd = static_cast<uint64_t>(userns_fd);
-  if (setattr(mnt_fd, attr, recursive) < 0) throw_errno("idmapping the mount");
+  if (setattr(mnt_fd, attr, recursive) == 0) return;
+  if (errno == EINVAL)
+    throw_errno("idmapping the mount (the filesystem may not support idmapped mounts)");
+  throw_errno("idmapping the mount");
 }
 
 void attach(int mnt_fd, int target_fd) {
