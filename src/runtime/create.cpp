@@ -224,9 +224,10 @@ ContainerState Runtime::create(const std::string& id, const CreateOptions& optio
   saved.use_terminal = spec.process->terminal;
 
   parent_end.expect(SyncType::RunHooks);
-  // runc reports "creating" here; the runtime-tools suite and crun "created".
-  std::string creating = runtime::hook_state_json(saved, Status::Created);
-  runtime::run_hooks(spec.hooks.prestart, "prestart", creating);
+  // The runtime-tools suite (and crun) expect prestart hooks to see "created";
+  // createRuntime hooks see the spec's "creating".
+  std::string creating = runtime::hook_state_json(saved, Status::Creating);
+  runtime::run_hooks(spec.hooks.prestart, "prestart", runtime::hook_state_json(saved, Status::Created));
   runtime::run_hooks(spec.hooks.create_runtime, "createRuntime", creating);
   parent_end.send(SyncType::HooksDone, 0, creating);
   parent_end.expect(SyncType::Ready);

@@ -112,6 +112,7 @@ void setup_container(const InitConfig& config, std::string& path, std::string& h
   write_sysctls(spec);
   mounts::finalize_rootfs(spec, config.rootfs);
 
+  create_working_directory(process);
   apply_rlimits(process);
   apply_oom_score_adj(process);
   switch_user(process);

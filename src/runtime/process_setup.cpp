@@ -105,6 +105,18 @@ void change_directory(const oci::Process& process) {
   if (::chdir(process.cwd.c_str()) != 0) throw_errno("process.cwd " + process.cwd);
 }
 
+void create_working_directory(const oci::Process& process) {
+  std::string path;
+  size_t start = 1;
+  while (start <= process.cwd.size()) {
+    size_t end = process.cwd.find('/', start);
+    if (end == std::string::npos) end = process.cwd.size();
+    path = process.cwd.substr(0, end);
+    if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) return;
+    start = end + 1;
+  }
+}
+
 std::string resolve_executable(const oci::Process& process) {
   const std::string& name = process.args.at(0);
   if (name.find('/') != std::string::npos) {

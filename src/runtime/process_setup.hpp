@@ -17,6 +17,9 @@ void apply_oom_score_adj(const oci::Process& process);
 // setgroups/setresgid/setresuid; umask.
 void switch_user(const oci::Process& process);
 void change_directory(const oci::Process& process);
+// Create process.cwd if missing, as runc does (before dropping privileges);
+// a read-only root leaves the error to change_directory.
+void create_working_directory(const oci::Process& process);
 // Find args[0] on the container's PATH (runc: executable file not found in $PATH).
 std::string resolve_executable(const oci::Process& process);
 // Keep fds 0..2 and the preserved 3..3+preserve_fds-1 across exec, then execve.
