@@ -13,6 +13,7 @@
 #include "runtime/process_setup.hpp"
 #include "runtime/state.hpp"
 #include "runtime/sync.hpp"
+#include "security/capabilities.hpp"
 #include "util/error.hpp"
 #include "util/fd.hpp"
 #include "util/fs.hpp"
@@ -87,7 +88,9 @@ UniqueFd connect_console(const std::string& path) {
     if (process.terminal) runtime::setup_terminal(process, console_fd);
     if (console_fd >= 0) ::close(console_fd);
     runtime::apply_rlimits(process);
+    security::prepare_capabilities(process);
     runtime::switch_user(process);
+    security::apply_capabilities(process);
     runtime::change_directory(process);
     if (process.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
       throw_errno("process.noNewPrivileges");

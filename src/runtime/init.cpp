@@ -12,6 +12,7 @@
 
 #include "namespaces/namespaces.hpp"
 #include "runtime/hooks.hpp"
+#include "security/capabilities.hpp"
 #include "runtime/process_setup.hpp"
 #include "util/error.hpp"
 #include "util/fd.hpp"
@@ -115,7 +116,9 @@ void setup_container(const InitConfig& config, std::string& path, std::string& h
   create_working_directory(process);
   apply_rlimits(process);
   apply_oom_score_adj(process);
+  security::prepare_capabilities(process);
   switch_user(process);
+  security::apply_capabilities(process);
   change_directory(process);
   if (process.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
     throw_errno("process.noNewPrivileges");
