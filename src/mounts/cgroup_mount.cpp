@@ -53,9 +53,11 @@ std::string unescape(std::string_view text) {
 
 // Super options of a v1 mount that are not controllers.
 bool is_v1_option(const std::string& word) {
-  static const std::set<std::string> kOptions = {
-      "rw", "ro", "noprefix", "clone_children", "xattr", "cpuset_v2_mode",
-      "favordynmods", "nofavordynmods", "none"};
+  static const std::set<std::string> kOptions = {"rw",           "ro",
+                                                 "noprefix",     "clone_children",
+                                                 "xattr",        "cpuset_v2_mode",
+                                                 "favordynmods", "nofavordynmods",
+                                                 "none"};
   return kOptions.count(word) || word.starts_with("release_agent=");
 }
 
@@ -113,8 +115,7 @@ std::string base_name(const std::string& path) { return path.substr(path.rfind('
 
 bool unified_host() {
   struct statfs st {};
-  return statfs(std::string(kCgroupRoot).c_str(), &st) == 0 &&
-         st.f_type == CGROUP2_SUPER_MAGIC;
+  return statfs(std::string(kCgroupRoot).c_str(), &st) == 0 && st.f_type == CGROUP2_SUPER_MAGIC;
 }
 
 // A fresh mount of hierarchy h (only meaningful inside a cgroup namespace).

@@ -68,9 +68,9 @@ void create_device(int root_fd, const oci::Device& dev, bool bind) {
   mode_t type = file_type(dev);
   auto [dir, name] = parent_in_root(root_fd, dev.path);
   mode_t mode = type | (dev.file_mode.value_or(0666) & 07777);
-  dev_t rdev = type == S_IFIFO ? 0
-                               : makedev(static_cast<unsigned>(dev.major),
-                                         static_cast<unsigned>(dev.minor));
+  dev_t rdev = type == S_IFIFO
+                   ? 0
+                   : makedev(static_cast<unsigned>(dev.major), static_cast<unsigned>(dev.minor));
   if (bind && type != S_IFIFO) {
     bind_device(dir.get(), name, dev);
     return;

@@ -30,10 +30,9 @@ namespace {
 
 void fs_set(int fs_fd, const std::string& item) {
   size_t eq = item.find('=');
-  int rc = eq == std::string::npos
-               ? fsconfig(fs_fd, FSCONFIG_SET_FLAG, item.c_str(), nullptr, 0)
-               : fsconfig(fs_fd, FSCONFIG_SET_STRING, item.substr(0, eq).c_str(),
-                          item.c_str() + eq + 1, 0);
+  int rc = eq == std::string::npos ? fsconfig(fs_fd, FSCONFIG_SET_FLAG, item.c_str(), nullptr, 0)
+                                   : fsconfig(fs_fd, FSCONFIG_SET_STRING,
+                                              item.substr(0, eq).c_str(), item.c_str() + eq + 1, 0);
   if (rc < 0) throw_fs_error(fs_fd, "option \"" + item + "\"");
 }
 
@@ -61,8 +60,7 @@ UniqueFd new_filesystem(const std::string& type, const std::string& source,
                         const MountOptions& options) {
   UniqueFd fs(fsopen(type.c_str(), FSOPEN_CLOEXEC));
   if (!fs) throw_errno("fsopen " + type);
-  if (!source.empty() &&
-      fsconfig(fs.get(), FSCONFIG_SET_STRING, "source", source.c_str(), 0) < 0)
+  if (!source.empty() && fsconfig(fs.get(), FSCONFIG_SET_STRING, "source", source.c_str(), 0) < 0)
     throw_fs_error(fs.get(), "source \"" + source + "\"");
   for (const auto& flag : options.sb_flags) fs_set(fs.get(), flag);
   for (const auto& item : options.data) fs_set(fs.get(), item);
@@ -70,8 +68,8 @@ UniqueFd new_filesystem(const std::string& type, const std::string& source,
     throw_fs_error(fs.get(), "mount " + type);
   // Pass the attributes to fsmount itself: a procfs/sysfs mount in a user
   // namespace is only allowed when it is as restrictive as the host's.
-  UniqueFd mnt(fsmount(fs.get(), FSMOUNT_CLOEXEC,
-                       static_cast<unsigned>(options.attrs.set & kFsmountAttrs)));
+  UniqueFd mnt(
+      fsmount(fs.get(), FSMOUNT_CLOEXEC, static_cast<unsigned>(options.attrs.set & kFsmountAttrs)));
   if (!mnt) throw_fs_error(fs.get(), "mount " + type);
   return mnt;
 }
@@ -111,8 +109,7 @@ void set_idmap(int mnt_fd, int userns_fd, bool recursive) {
 }
 
 void attach(int mnt_fd, int target_fd) {
-  if (move_mount(mnt_fd, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) <
-      0)
+  if (move_mount(mnt_fd, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
     throw_errno("move_mount");
 }
 
@@ -124,9 +121,9 @@ uint64_t locked_attrs(int fd) {
     uint64_t attr;
   };
   constexpr Bit kBits[] = {
-      {ST_RDONLY, MOUNT_ATTR_RDONLY},     {ST_NOSUID, MOUNT_ATTR_NOSUID},
-      {ST_NODEV, MOUNT_ATTR_NODEV},       {ST_NOEXEC, MOUNT_ATTR_NOEXEC},
-      {ST_NOATIME, MOUNT_ATTR_NOATIME},   {ST_NODIRATIME, MOUNT_ATTR_NODIRATIME},
+      {ST_RDONLY, MOUNT_ATTR_RDONLY},   {ST_NOSUID, MOUNT_ATTR_NOSUID},
+      {ST_NODEV, MOUNT_ATTR_NODEV},     {ST_NOEXEC, MOUNT_ATTR_NOEXEC},
+      {ST_NOATIME, MOUNT_ATTR_NOATIME}, {ST_NODIRATIME, MOUNT_ATTR_NODIRATIME},
   };
   uint64_t attrs = 0;
   for (const auto& bit : kBits)

@@ -40,8 +40,8 @@ constexpr std::array kAttrWords = {
 };
 
 // Superblock flags, understood by fsconfig for every filesystem.
-constexpr std::array<std::string_view, 7> kSbFlags = {
-    "sync", "async", "dirsync", "mand", "nomand", "lazytime", "nolazytime"};
+constexpr std::array<std::string_view, 7> kSbFlags = {"sync",   "async",    "dirsync",   "mand",
+                                                      "nomand", "lazytime", "nolazytime"};
 
 // Words runc accepts that have no effect with the new mount API.
 constexpr std::array<std::string_view, 5> kIgnored = {"defaults", "loud", "silent", "iversion",
@@ -112,6 +112,7 @@ bool apply_special(MountOptions& out, std::string_view word) {
     out.tmpcopyup = word == "tmpcopyup";
   } else if (word == "idmap" || word == "ridmap") {
     out.idmap = true;
+    out.recursive_idmap = out.recursive_idmap || word == "ridmap";
   } else {
     return false;
   }

@@ -27,9 +27,10 @@ struct MountOptions {
   bool recursive_bind = false;  // rbind
   bool remount = false;
   bool tmpcopyup = false;
-  bool idmap = false;   // "idmap" / "ridmap"
-  AttrChange attrs;      // applied to the mount itself
-  AttrChange rec_attrs;  // applied with AT_RECURSIVE
+  bool idmap = false;            // "idmap" / "ridmap"
+  bool recursive_idmap = false;  // "ridmap": every mount of an rbind
+  AttrChange attrs;              // applied to the mount itself
+  AttrChange rec_attrs;          // applied with AT_RECURSIVE
   // Superblock flags for fsconfig(FSCONFIG_SET_FLAG): "sync", "dirsync", ...
   std::vector<std::string> sb_flags;
   // MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE, each with whether it is the r* form.

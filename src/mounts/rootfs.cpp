@@ -7,8 +7,8 @@
 #include "mounts/rootfs.hpp"
 
 #include <fcntl.h>
-#include <sys/mount.h>
 #include <linux/magic.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -106,8 +106,10 @@ void make_parent_private(const std::string& rootfs) {
 
 // Files under /proc that lxcfs-style emulation may replace (runc's list).
 constexpr std::array<std::string_view, 10> kProcMountable = {
-    "/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo",  "/proc/stat",
-    "/proc/swaps",   "/proc/uptime",    "/proc/loadavg",  "/proc/slabinfo",
+    "/proc/cpuinfo", "/proc/diskstats",
+    "/proc/meminfo", "/proc/stat",
+    "/proc/swaps",   "/proc/uptime",
+    "/proc/loadavg", "/proc/slabinfo",
     "/proc/net/dev", "/proc/sys/kernel/ns_last_pid"};
 
 bool is_procfs(int fd) {
@@ -155,7 +157,7 @@ void idmap_if_asked(int mnt_fd, const oci::Mount& m, const MountOptions& options
   if (ctx.new_user_ns)
     throw_error("idmap", "idmapped mounts inside a new user namespace are not supported yet");
   UniqueFd userns = make_userns(m.uid_mappings, m.gid_mappings);
-  set_idmap(mnt_fd, userns.get(), options.recursive_bind);
+  set_idmap(mnt_fd, userns.get(), options.recursive_idmap);
 }
 
 void mount_bind(int root_fd, const oci::Mount& m, const MountOptions& options,
@@ -285,7 +287,8 @@ void pivot_into(const std::string& rootfs) {
   // The old root is now stacked on "/": detach it without letting the
   // unmount propagate anywhere.
   if (fchdir(old_root.get()) < 0) throw_errno("chdir old root");
-  if (mount("", ".", nullptr, MS_SLAVE | MS_REC, nullptr) < 0) throw_errno("making old root rslave");
+  if (mount("", ".", nullptr, MS_SLAVE | MS_REC, nullptr) < 0)
+    throw_errno("making old root rslave");
   if (umount2(".", MNT_DETACH) < 0) throw_errno("detaching old root");
 }
 
@@ -339,7 +342,8 @@ void readonly_path(int root_fd, const std::string& path) {
   }
   UniqueFd tree = clone_tree(target.get(), "", true);
   set_attrs(tree.get(),
-            {MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 0}, true);
+            {MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 0},
+            true);
   attach(tree.get(), target.get());
 }
 

@@ -79,9 +79,7 @@ void make_busybox_rootfs(const std::string& root) {
 // key=value lines written by the child.
 class Report {
  public:
-  void add(const std::string& key, const std::string& value) {
-    text_ += key + "=" + value + "\n";
-  }
+  void add(const std::string& key, const std::string& value) { text_ += key + "=" + value + "\n"; }
   void add(const std::string& key, long value) { add(key, std::to_string(value)); }
   [[nodiscard]] const std::string& text() const { return text_; }
 
@@ -142,9 +140,9 @@ std::map<std::string, std::string> run_isolated(bool user_ns,
     ::close(go[1]);
     ::close(ready[0]);
     // Mounts made here, before the user namespace, are locked inside it.
-    if (before_userns && (unshare(CLONE_NEWNS) < 0 ||
-                          mount("", "/", nullptr, MS_PRIVATE | MS_REC, nullptr) < 0 ||
-                          !before_userns()))
+    if (before_userns &&
+        (unshare(CLONE_NEWNS) < 0 || mount("", "/", nullptr, MS_PRIVATE | MS_REC, nullptr) < 0 ||
+         !before_userns()))
       _exit(89);
     int flags = CLONE_NEWNS | CLONE_NEWPID | (user_ns ? CLONE_NEWUSER : 0);
     if (unshare(flags) < 0) _exit(90);
@@ -365,9 +363,8 @@ void run_rootfs(const oci::Spec& spec, const RootfsContext& ctx) {
 }  // namespace
 
 TEST_CASE("mount options map to attributes, propagation and data", "[mounts]") {
-  auto o = parse_mount_options(
-      {"rbind", "ro", "nosuid", "noatime", "rnodev", "rprivate", "mode=755", "size=1m", "sync",
-       "newinstance", "rw", "strictatime"});
+  auto o = parse_mount_options({"rbind", "ro", "nosuid", "noatime", "rnodev", "rprivate",
+                                "mode=755", "size=1m", "sync", "newinstance", "rw", "strictatime"});
   CHECK(o.bind);
   CHECK(o.recursive_bind);
   CHECK(o.attrs.set == (MOUNT_ATTR_NOSUID | MOUNT_ATTR_STRICTATIME));
@@ -506,8 +503,8 @@ TEST_CASE("a cgroup mount is read-only cgroup2 (unified) or a tmpfs of v1 hierar
     rep.add("memory_magic", fs_magic("/sys/fs/cgroup/memory"));
     rep.add("memory_write", errno_of(mkdir("/sys/fs/cgroup/memory/skiff-test", 0755)));
     rep.add("root_write", errno_of(mkdir("/sys/fs/cgroup/skiff-test", 0755)));
-    rep.add("memory_procs", read_file("/sys/fs/cgroup/memory/cgroup.procs").empty() ? "empty"
-                                                                                     : "listed");
+    rep.add("memory_procs",
+            read_file("/sys/fs/cgroup/memory/cgroup.procs").empty() ? "empty" : "listed");
   });
   INFO("error: " << (r.count("error") ? r.at("error") : ""));
   CHECK(r.at("exit") == "0");
@@ -611,9 +608,9 @@ TEST_CASE("overlay data options reach the filesystem", "[mounts][rootfs]") {
   for (const auto& d : {lower, upper, work}) fs::create_directories(d);
   write_file(lower + "/l", "from lower");
   oci::Spec spec = with_mount_ns({});
-  spec.mounts = {make_mount("/ovl", "overlay", "overlay",
-                            {"lowerdir=" + lower, "upperdir=" + upper, "workdir=" + work,
-                             "nodev"})};
+  spec.mounts = {
+      make_mount("/ovl", "overlay", "overlay",
+                 {"lowerdir=" + lower, "upperdir=" + upper, "workdir=" + work, "nodev"})};
   auto r = run_isolated(false, [&](Report& rep) {
     run_rootfs(spec, bundle.context());
     rep.add("lower", read_file("/ovl/l"));
@@ -639,7 +636,7 @@ TEST_CASE("an idmapped bind mount shows on-disk ids through the mount's mapping"
   write_file(dir + "/other", "x");
   REQUIRE(chown((dir + "/other").c_str(), 1000, 1000) == 0);
   oci::Spec spec = with_mount_ns({});
-  oci::Mount m = make_mount("/idm", "bind", dir, {"rbind", "idmap"});
+  oci::Mount m = make_mount("/idm", "bind", dir, {"rbind", "ridmap"});
   m.uid_mappings = {{0, 1000, 1}};
   m.gid_mappings = {{0, 1000, 1}};
   spec.mounts = {m};
@@ -736,8 +733,8 @@ TEST_CASE("in a user namespace a bind keeps the flags locked on its source",
         rep.add("data_write", write_errno("/data/x"));
       },
       [&] {
-        return mount("tmpfs", locked.c_str(), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                     nullptr) == 0;
+        return mount("tmpfs", locked.c_str(), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) ==
+               0;
       });
   INFO("error: " << (r.count("error") ? r.at("error") : ""));
   REQUIRE(r.at("exit") == "0");
