@@ -27,7 +27,9 @@ struct RootfsContext {
 void prepare_rootfs(const oci::Spec& spec, const RootfsContext& ctx);
 
 // Step 2 (after createContainer hooks): pivot_root into the rootfs (or move +
-// chroot with no_pivot), detach the old root, chdir("/").
+// chroot with no_pivot), detach the old root, chdir("/"). When the spec has
+// no mount namespace (the init shares the runtime's), "/" propagation is
+// left alone in step 1 and this only chroots, like runc.
 void enter_rootfs(const oci::Spec& spec, const RootfsContext& ctx);
 
 // Step 3 (inside the new root): maskedPaths, readonlyPaths, root.readonly,
