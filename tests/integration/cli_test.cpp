@@ -92,3 +92,18 @@ TEST_CASE("an unknown command fails with usage", "[cli]") {
   CHECK(out.exit_code != 0);
   CHECK_FALSE(out.err.empty());
 }
+
+TEST_CASE("the example program runs a bundle through the library", "[example][library]") {
+  fs::path example = fs::path(skiff_binary()).parent_path() / "skiff-example";
+  REQUIRE(fs::exists(example));
+  Sandbox sb;
+  Bundle b = sb.bundle({"sh", "-c", "echo inside; exit 3"});
+  b.save();
+  const std::string id = sb.new_id("example");
+  Output out = run_command(
+      {.argv = {example.string(), b.dir.string(), id, "--root", sb.root.string()}});
+  INFO(out.describe());
+  CHECK(out.exit_code == 3);
+  CHECK(out.out == "inside\ncontainer " + id + " exited with code 3\n");
+  CHECK_NO_LEFTOVERS(sb, id);
+}
