@@ -1,18 +1,9 @@
 // skiff delete: remove a stopped container (--force: kill it first).
-#include <algorithm>
 #include <memory>
 
 #include "cli/cli.hpp"
 
 namespace skiff::cli {
-namespace {
-
-bool exists(const Runtime& runtime, const std::string& id) {
-  const auto states = runtime.list();
-  return std::any_of(states.begin(), states.end(), [&](const ContainerState& s) { return s.id == id; });
-}
-
-}  // namespace
 
 Action add_delete(CLI::App& app) {
   struct Args {
@@ -27,10 +18,8 @@ Action add_delete(CLI::App& app) {
                 "forcibly deletes the container if it is still running (uses SIGKILL)");
   return [a, cmd](Context& ctx) {
     require_exactly(*cmd, a->args, 1);
-    Runtime runtime = ctx.runtime();
-    // Like runc, forcing the removal of a container that is already gone succeeds.
-    if (a->force && !exists(runtime, a->args[0])) return 0;
-    runtime.remove(a->args[0], a->force);
+    // With --force a container that is already gone is not an error (runc).
+    ctx.runtime().remove(a->args[0], a->force);
     return 0;
   };
 }

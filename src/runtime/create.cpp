@@ -168,6 +168,20 @@ ContainerState Runtime::create(const std::string& id, const CreateOptions& optio
   rollback.add([&] { cgroup->destroy(); });
   if (spec.linux) cgroup->apply(cgroups::effective_resources(*spec.linux));
 
+  // Recorded before anything runs (pid 0 reads as stopped): if this process
+  // is killed half-way, `delete` still finds the cgroup and cleans up.
+  runtime::SavedState saved;
+  saved.id = id;
+  saved.bundle = bundle;
+  saved.rootfs = rootfs;
+  saved.created = runtime::rfc3339_now();
+  saved.owner = "root";
+  saved.annotations = spec.annotations;
+  saved.cgroup = cgroup->to_json();
+  saved.config = spec.raw;
+  saved.use_terminal = spec.process->terminal;
+  store.save(saved);
+
   UniqueFd console;
   if (spec.process->terminal && options.console_fd >= 0) {
     console.reset(::fcntl(options.console_fd, F_DUPFD_CLOEXEC, 3));
@@ -210,18 +224,8 @@ ContainerState Runtime::create(const std::string& id, const CreateOptions& optio
   if (config.rootfs.new_user_ns) namespaces::write_id_maps(pid, *spec.linux);
   if (config.wait_for_parent) parent_end.send(SyncType::MapsWritten);
 
-  runtime::SavedState saved;
-  saved.id = id;
   saved.pid = pid;
   saved.start_time = runtime::process_start_time(pid).value_or(0);
-  saved.bundle = bundle;
-  saved.rootfs = rootfs;
-  saved.created = runtime::rfc3339_now();
-  saved.owner = "root";
-  saved.annotations = spec.annotations;
-  saved.cgroup = cgroup->to_json();
-  saved.config = spec.raw;
-  saved.use_terminal = spec.process->terminal;
 
   parent_end.expect(SyncType::RunHooks);
   // The runtime-tools suite (and crun) expect prestart hooks to see "created";

@@ -218,6 +218,18 @@ void Runtime::kill(const std::string& id, int signal, bool all) {
 
 void Runtime::remove(const std::string& id, bool force) {
   StateStore store(options_.root);
+  runtime::validate_id(id);
+  // Like runc, forcing the removal of a container that is gone succeeds.
+  if (force && !path_exists(store.dir(id))) return;
+  // A create killed before it recorded anything: clear what it may have left.
+  if (force && path_exists(store.dir(id)) && !path_exists(store.dir(id) + "/state.json")) {
+    try {
+      cgroups::make_cgroup("", id)->destroy();
+    } catch (const Error&) {
+    }
+    store.remove_dir(id);
+    return;
+  }
   SavedState saved = store.load(id);
   Status status = live_status(store, saved);
   if (status != Status::Stopped && !force)
@@ -230,7 +242,7 @@ void Runtime::remove(const std::string& id, bool force) {
     signal_all(saved, SIGKILL);
     if (status == Status::Paused && cgroup) cgroup->thaw();
     if (pidfd) runtime::wait_for_exit(saved.pid, pidfd.get());
-  } else {
+  } else if (saved.pid > 0) {
     while (::waitpid(saved.pid, nullptr, WNOHANG) < 0 && errno == EINTR) {
     }
   }
