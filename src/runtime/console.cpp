@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -50,6 +51,18 @@ bool copy_once(int from, int to) {
 }
 
 }  // namespace
+
+UniqueFd connect_console_socket(const std::string& path) {
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  if (path.size() >= sizeof address.sun_path) throw Error("--console-socket " + path + ": path too long");
+  path.copy(address.sun_path, path.size());
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) throw_errno("--console-socket: socket");
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0)
+    throw_errno("--console-socket " + path);
+  return fd;
+}
 
 UniqueFd receive_fd(int socket) {
   char byte;

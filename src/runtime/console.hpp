@@ -2,9 +2,14 @@
 // we receive the pty master ourselves and copy between it and our stdio.
 #pragma once
 
+#include <string>
+
 #include "util/fd.hpp"
 
 namespace skiff::runtime {
+
+// Connect to a --console-socket path (it will receive the pty master).
+UniqueFd connect_console_socket(const std::string& path);
 
 // Receive one fd sent with SCM_RIGHTS.
 UniqueFd receive_fd(int socket);

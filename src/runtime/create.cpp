@@ -16,6 +16,7 @@
 #include "cgroups/default_devices.hpp"
 #include "namespaces/namespaces.hpp"
 #include "oci/spec.hpp"
+#include "runtime/console.hpp"
 #include "runtime/container.hpp"
 #include "runtime/hooks.hpp"
 #include "runtime/init.hpp"
@@ -59,18 +60,6 @@ std::string checked_rootfs(const oci::Spec& spec, const std::string& bundle) {
   if (::stat(rootfs.c_str(), &st) != 0) throw_errno("root.path: " + rootfs);
   if (!S_ISDIR(st.st_mode)) throw Error("root.path: " + rootfs + ": not a directory");
   return rootfs;
-}
-
-UniqueFd connect_console_socket(const std::string& path) {
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  if (path.size() >= sizeof address.sun_path) throw Error("--console-socket " + path + ": path too long");
-  path.copy(address.sun_path, path.size());
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd) throw_errno("--console-socket: socket");
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0)
-    throw_errno("--console-socket " + path);
-  return fd;
 }
 
 bool creates(const oci::Spec& spec, oci::NamespaceType type) {
@@ -188,7 +177,7 @@ ContainerState Runtime::create(const std::string& id, const CreateOptions& optio
   } else if (spec.process->terminal) {
     if (options.console_socket.empty())
       throw Error("process.terminal: a --console-socket is required to create a container with a terminal");
-    console = connect_console_socket(options.console_socket);
+    console = runtime::connect_console_socket(options.console_socket);
   }
 
   auto [parent_end, child_end] = SyncSocket::make_pair();

@@ -8,6 +8,7 @@
 
 #include "namespaces/namespaces.hpp"
 #include "oci/spec.hpp"
+#include "runtime/console.hpp"
 #include "runtime/container.hpp"
 #include "runtime/process.hpp"
 #include "runtime/process_setup.hpp"
@@ -70,17 +71,6 @@ oci::Process exec_process_spec(const oci::Spec& spec, const ExecOptions& options
   return process;
 }
 
-UniqueFd connect_console(const std::string& path) {
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  if (path.size() >= sizeof address.sun_path) throw Error("--console-socket " + path + ": path too long");
-  path.copy(address.sun_path, path.size());
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd || ::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0)
-    throw_errno("--console-socket " + path);
-  return fd;
-}
-
 // The exec'd process itself, already inside every namespace of the container.
 [[noreturn]] void exec_child(const oci::Process& process, int console_fd, int preserve_fds,
                              const SyncSocket& sync) {
@@ -125,7 +115,7 @@ ProcessInfo Runtime::exec(const std::string& id, const ExecOptions& options) {
   if (process.terminal) {
     if (options.console_socket.empty())
       throw Error("process.terminal: a --console-socket is required for a terminal");
-    console = connect_console(options.console_socket);
+    console = runtime::connect_console_socket(options.console_socket);
   }
   auto cgroup = runtime::container_cgroup(saved);
   int cgroup_fd = cgroup ? cgroup->clone_into_fd() : -1;
