@@ -2,6 +2,8 @@
 // linux.cgroupsPath into one directory per hierarchy.
 #include "cgroups/cgroup.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "cgroups/files.hpp"
@@ -66,6 +68,11 @@ std::string in_hierarchy(const Hierarchy& h, const std::string& path,
 }
 
 }  // namespace
+
+void join_self(const std::vector<SelfJoin>& joins) {
+  for (const auto& join : joins)
+    if (::write(join.tasks.get(), "0", 1) != 1) throw_errno("joining cgroup " + join.dir);
+}
 
 std::unique_ptr<Cgroup> make_cgroup(const std::string& path, const std::string& id) {
   if (systemd_style(path))

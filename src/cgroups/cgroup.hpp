@@ -10,7 +10,21 @@
 #include <string>
 #include <vector>
 
+#include "util/fd.hpp"
+
 namespace skiff::cgroups {
+
+// A v1 hierarchy's `tasks` file, opened by the runtime for a new process to
+// write "0" into. A thread moving itself skips the global threadgroup lock
+// that writing another pid to cgroup.procs takes (an RCU grace period, which
+// is most of a container start on v1 hosts).
+struct SelfJoin {
+  UniqueFd tasks;
+  std::string dir;
+};
+
+// Run by the new (single-threaded) process itself: joins every hierarchy.
+void join_self(const std::vector<SelfJoin>& joins);
 
 class Cgroup {
  public:
@@ -19,9 +33,11 @@ class Cgroup {
   // Create the cgroup directories (v2: one; v1: one per mounted controller).
   // Throws if it cannot; leaves nothing behind on failure.
   virtual void create() = 0;
-  // v2: an O_DIRECTORY fd of the cgroup for clone3(CLONE_INTO_CGROUP);
-  // -1 on v1 (use add_process instead).
+  // An O_DIRECTORY fd of the cgroup2 directory for clone3(CLONE_INTO_CGROUP)
+  // (v2, or the cgroup2 part of a hybrid host); -1 when there is none.
   virtual int clone_into_fd() const = 0;
+  // The v1 hierarchies a new process joins itself (join_self); empty on v2.
+  virtual std::vector<SelfJoin> open_self_join() const { return {}; }
   // Move a process into the cgroup (every hierarchy on v1).
   virtual void add_process(pid_t pid) = 0;
   // Apply linux.resources (the cgroups issue fills this in).

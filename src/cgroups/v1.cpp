@@ -1,5 +1,6 @@
 #include "cgroups/v1.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
 
 #include <algorithm>
@@ -75,6 +76,17 @@ void CgroupV1::create_unified() {
     if (e.err() != EROFS && e.err() != EACCES && e.err() != EPERM) throw;
     unified_.reset();
   }
+}
+
+std::vector<SelfJoin> CgroupV1::open_self_join() const {
+  std::vector<SelfJoin> joins;
+  for (const auto& d : dirs_) {
+    std::string tasks = join_path(d.dir, "tasks");
+    UniqueFd fd(::open(tasks.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!fd) throw_errno("opening " + tasks);
+    joins.push_back({std::move(fd), d.dir});
+  }
+  return joins;
 }
 
 void CgroupV1::add_process(pid_t pid) {

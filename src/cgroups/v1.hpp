@@ -25,7 +25,8 @@ class CgroupV1 final : public Cgroup, private Probe {
   CgroupV1(std::vector<V1Dir> dirs, std::unique_ptr<CgroupV2> unified);
 
   void create() override;
-  int clone_into_fd() const override { return -1; }
+  int clone_into_fd() const override { return unified_ ? unified_->clone_into_fd() : -1; }
+  std::vector<SelfJoin> open_self_join() const override;
   void add_process(pid_t pid) override;
   void apply(const nlohmann::json& resources) override;
   std::vector<pid_t> pids() const override;

@@ -193,15 +193,18 @@ ContainerState Runtime::create(const std::string& id, const CreateOptions& optio
   config.console_fd = console.get();
   config.preserve_fds = options.preserve_fds;
   config.no_new_keyring = options.no_new_keyring;
-  // On v1 the init joins its cgroup after clone: its cgroup namespace must be
-  // created after that, or the namespace root would be the host's cgroup.
-  config.unshare_cgroupns = config.rootfs.new_cgroup_ns && cgroup->clone_into_fd() < 0;
-  config.wait_for_parent = config.rootfs.new_user_ns || cgroup->clone_into_fd() < 0 ||
+  // On v1 the init joins its cgroups itself, first thing after clone; its
+  // cgroup namespace must come after that, or its root would be the host's.
+  auto cgroup_joins = cgroup->open_self_join();
+  config.cgroup_joins = &cgroup_joins;
+  config.unshare_cgroupns = config.rootfs.new_cgroup_ns && !cgroup_joins.empty();
+  config.wait_for_parent = config.rootfs.new_user_ns ||
                            namespaces::joins_namespaces(spec.linux ? &*spec.linux : nullptr);
 
   Launch launch = launch_init(spec, config, cgroup->clone_into_fd(), parent_end, child_end);
   child_end.close();
   console.reset();
+  cgroup_joins.clear();
   pid_t pid = launch.pid;
   int pidfd = launch.pidfd.get();
   rollback.add([pid, pidfd] {
@@ -209,7 +212,6 @@ ContainerState Runtime::create(const std::string& id, const CreateOptions& optio
     runtime::wait_for_exit(pid, pidfd);
   });
 
-  if (cgroup->clone_into_fd() < 0) cgroup->add_process(pid);
   if (config.rootfs.new_user_ns) namespaces::write_id_maps(pid, *spec.linux);
   if (config.wait_for_parent) parent_end.send(SyncType::MapsWritten);
 

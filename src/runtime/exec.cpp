@@ -119,6 +119,7 @@ ProcessInfo Runtime::exec(const std::string& id, const ExecOptions& options) {
   }
   auto cgroup = runtime::container_cgroup(saved);
   int cgroup_fd = cgroup ? cgroup->clone_into_fd() : -1;
+  auto cgroup_joins = cgroup ? cgroup->open_self_join() : std::vector<cgroups::SelfJoin>{};
 
   ::prctl(PR_SET_CHILD_SUBREAPER, 1);
   auto [parent_end, child_end] = SyncSocket::make_pair();
@@ -129,7 +130,7 @@ ProcessInfo Runtime::exec(const std::string& id, const ExecOptions& options) {
     parent_end.close();
     try {
       ::prctl(PR_SET_DUMPABLE, 0);
-      child_end.expect(SyncType::Proceed);
+      cgroups::join_self(cgroup_joins);
       namespaces::join_process_namespaces(saved.pid, pidfd.get());
       auto child = runtime::clone3_process(CLONE_PARENT, -1);  // the caller's child
       if (child.pid == 0) exec_child(process, console.get(), options.preserve_fds, child_end);
@@ -146,10 +147,9 @@ ProcessInfo Runtime::exec(const std::string& id, const ExecOptions& options) {
   UniqueFd intermediate_fd(intermediate.pidfd);
   child_end.close();
   console.reset();
+  cgroup_joins.clear();
   pid_t pid = 0;
   try {
-    if (cgroup && cgroup_fd < 0) cgroup->add_process(intermediate.pid);
-    parent_end.send(SyncType::Proceed);
     pid = static_cast<pid_t>(parent_end.expect(SyncType::ChildPid).value);
   } catch (...) {
     runtime::pidfd_send_signal(intermediate_fd.get(), SIGKILL);

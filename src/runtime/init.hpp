@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "cgroups/cgroup.hpp"
 #include "mounts/rootfs.hpp"
 #include "oci/spec.hpp"
 #include "runtime/sync.hpp"
@@ -18,7 +19,8 @@ struct InitConfig {
   int console_fd = -1;         // connected console socket, or -1
   int preserve_fds = 0;
   bool no_new_keyring = false;
-  bool wait_for_parent = false;  // maps or cgroup placement pending: wait for MapsWritten
+  const std::vector<cgroups::SelfJoin>* cgroup_joins = nullptr;  // v1 hierarchies to join first
+  bool wait_for_parent = false;   // id maps pending: wait for MapsWritten
   bool unshare_cgroupns = false;  // v1: create the cgroup namespace once placed in the cgroup
 };
 

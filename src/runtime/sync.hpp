@@ -15,7 +15,6 @@ enum class SyncType : uint32_t {
   HooksDone,        // parent -> init: go on
   Ready,            // init -> parent: waiting for start (value: nothing)
   ChildPid,         // intermediate -> parent: the init's pid (value)
-  Proceed,          // parent -> intermediate: cgroup joined, go on
   Error,            // init -> parent: setup failed (text)
 };
 

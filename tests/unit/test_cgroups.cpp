@@ -649,25 +649,41 @@ TEST_CASE("a failed create leaves nothing behind", "[cgroups]") {
   for (const auto& dir : dirs) CHECK_FALSE(is_dir(dir.substr(0, dir.rfind('/'))));
 }
 
-TEST_CASE("v2: clone_into_fd starts a process inside the cgroup", "[cgroups]") {
-  TestCgroup cgroup("/" + unique_name("clone"));
-  if (host_mode() != Mode::Unified) {
-    CHECK(cgroup->clone_into_fd() == -1);
-    return;
-  }
+TEST_CASE("a new process lands in every hierarchy: CLONE_INTO_CGROUP and join_self", "[cgroups]") {
+  std::string name = unique_name("clone");
+  TestCgroup cgroup("/" + name);
   int fd = cgroup->clone_into_fd();
-  REQUIRE(fd >= 0);
+  auto joins = cgroup->open_self_join();
+  CHECK(joins.empty() == (host_mode() == Mode::Unified));
+  CHECK((fd >= 0) == (host_mode() != Mode::Legacy));
+  int ready[2];
+  REQUIRE(::pipe2(ready, O_CLOEXEC) == 0);
   clone_args args{};
-  args.flags = CLONE_INTO_CGROUP;
   args.exit_signal = SIGCHLD;
-  args.cgroup = static_cast<uint64_t>(fd);
+  if (fd >= 0) {
+    args.flags = CLONE_INTO_CGROUP;
+    args.cgroup = static_cast<uint64_t>(fd);
+  }
   long pid = ::syscall(SYS_clone3, &args, sizeof args);
   REQUIRE(pid >= 0);
   if (pid == 0) {
+    try {
+      join_self(joins);
+    } catch (...) {
+      ::_exit(1);
+    }
+    (void)!::write(ready[1], "j", 1);
     ::pause();
     ::_exit(0);
   }
+  ::close(ready[1]);
+  char byte = 0;
+  CHECK(::read(ready[0], &byte, 1) == 1);
+  ::close(ready[0]);
   CHECK(cgroup->pids() == std::vector<pid_t>{static_cast<pid_t>(pid)});
+  // Every hierarchy (each v1 one and cgroup2) has it in the new cgroup.
+  for (const auto& m : parse_proc_cgroup(read_text("/proc/" + std::to_string(pid) + "/cgroup")))
+    CHECK(m.path.ends_with("/" + name));
   ::kill(static_cast<pid_t>(pid), SIGKILL);
   ::waitpid(static_cast<pid_t>(pid), nullptr, 0);
 }
