@@ -60,6 +60,9 @@ struct CreateOptions {
 struct RunOptions {
   bool detach = false;
   bool keep = false;  // keep the stopped container (foreground run only)
+  // Called with the init's pid once it runs, before the foreground wait
+  // (a caller forwarding signals to the container needs it).
+  std::function<void(pid_t)> on_started;
 };
 
 // A process to start in a running container (runc exec).
@@ -79,6 +82,8 @@ struct ExecOptions {
   std::string pid_file;
   std::string console_socket;
   int preserve_fds = 0;
+  // Called with the process's pid once it runs, before the foreground wait.
+  std::function<void(pid_t)> on_started;
 };
 
 struct ProcessInfo {

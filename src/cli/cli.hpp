@@ -99,27 +99,16 @@ NormalizedArgs normalize_args(CLI::App& app, const std::vector<std::string>& arg
 // column but the last padded to its widest cell.
 std::string format_table(const std::vector<std::vector<std::string>>& rows);
 
-// Forward the usual terminal signals to the process whose pid is in
-// pid_file while a foreground run/exec waits (see signals.cpp).
+// Forward the usual terminal signals to the container's process while a
+// foreground run/exec waits (see signals.cpp).
 class SignalForwarder {
  public:
-  explicit SignalForwarder(const std::string& pid_file);
+  SignalForwarder();
+  // The process to forward to, once the library has started it.
+  static void forward_to(pid_t pid);
   ~SignalForwarder();
   SignalForwarder(const SignalForwarder&) = delete;
   SignalForwarder& operator=(const SignalForwarder&) = delete;
-};
-
-// A private temporary directory removed with everything in it.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  [[nodiscard]] const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
 };
 
 // The options `create` and `run` share.

@@ -69,9 +69,8 @@ void add_flags(CLI::App& cmd, ExecArgs& a) {
 }
 
 int exec_foreground(Context& ctx, const std::string& id, ExecOptions options) {
-  std::optional<TempDir> tmp;
-  if (options.pid_file.empty()) options.pid_file = tmp.emplace().path() + "/exec.pid";
-  const SignalForwarder forwarder(options.pid_file);
+  const SignalForwarder forwarder;
+  options.on_started = SignalForwarder::forward_to;
   return ctx.runtime().exec(id, options).exit_code;
 }
 

@@ -3,7 +3,6 @@
 #include <sys/prctl.h>
 
 #include <memory>
-#include <optional>
 
 #include "cli/cli.hpp"
 #include "util/error.hpp"
@@ -18,19 +17,16 @@ struct RunArgs {
   bool no_subreaper = false;
 };
 
-int run_foreground(Context& ctx, const std::string& id, CreateOptions create, const RunArgs& a) {
+int run_foreground(Context& ctx, const std::string& id, const CreateOptions& create, const RunArgs& a) {
   // Orphans of the container (and its init, if it double-forks) are
   // re-parented to us, so the wait below can reap them.
   if (!a.no_subreaper && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) {
     throw_errno("making skiff a child subreaper");
   }
-  // The forwarder learns the init's pid from the pid file; use a private one
-  // when the caller did not ask for it.
-  std::optional<TempDir> tmp;
-  if (create.pid_file.empty()) create.pid_file = tmp.emplace().path() + "/init.pid";
-  const SignalForwarder forwarder(create.pid_file);
-  const ProcessInfo info = ctx.runtime().run(id, create, a.run);
-  return info.exit_code;
+  const SignalForwarder forwarder;
+  RunOptions run = a.run;
+  run.on_started = SignalForwarder::forward_to;
+  return ctx.runtime().run(id, create, run).exit_code;
 }
 
 }  // namespace

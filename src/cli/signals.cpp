@@ -2,41 +2,25 @@
 // handler: what the terminal or a supervisor sends to skiff goes on to the
 // container's process.
 //
-// The library waits for the process itself and only tells us its pid through
-// the pid file, so the handler reads that file (open/read/kill are
-// async-signal-safe). A signal handler has no context argument; the two values
-// it needs live in this file, set and cleared by the SignalForwarder that
-// installed it.
-#include <fcntl.h>
+// The library waits for the process itself and hands us its pid through a
+// callback once it runs. A signal handler has no context argument, so the two
+// values it needs live in this file, set and cleared by the SignalForwarder.
 #include <signal.h>
 #include <unistd.h>
 
 #include <array>
 #include <cerrno>
-#include <cstring>
 
 #include "cli/cli.hpp"
-#include "util/error.hpp"
 
 namespace skiff::cli {
 namespace {
 
 constexpr std::array kForwarded{SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
 
-std::array<char, 4096> g_pid_file{};
+volatile sig_atomic_t g_target = 0;
 volatile pid_t g_owner = 0;
 std::array<struct sigaction, kForwarded.size()> g_previous{};
-
-pid_t read_pid(const char* path) {
-  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  std::array<char, 32> buf{};
-  const ssize_t n = ::read(fd, buf.data(), buf.size() - 1);
-  ::close(fd);
-  pid_t pid = 0;
-  for (ssize_t i = 0; i < n && buf[i] >= '0' && buf[i] <= '9'; ++i) pid = pid * 10 + (buf[i] - '0');
-  return pid;
-}
 
 void forward(int sig) {
   const int saved_errno = errno;
@@ -45,17 +29,16 @@ void forward(int sig) {
     // start): behave as if we had never been here.
     ::signal(sig, SIG_DFL);
     ::raise(sig);
-  } else if (const pid_t pid = read_pid(g_pid_file.data()); pid > 0) {
-    ::kill(pid, sig);
+  } else if (g_target > 0) {
+    ::kill(g_target, sig);
   }
   errno = saved_errno;
 }
 
 }  // namespace
 
-SignalForwarder::SignalForwarder(const std::string& pid_file) {
-  if (pid_file.size() >= g_pid_file.size()) throw_error(pid_file, "pid file path too long");
-  std::memcpy(g_pid_file.data(), pid_file.c_str(), pid_file.size() + 1);
+SignalForwarder::SignalForwarder() {
+  g_target = 0;
   g_owner = getpid();
   struct sigaction action{};
   action.sa_handler = forward;
@@ -67,6 +50,9 @@ SignalForwarder::SignalForwarder(const std::string& pid_file) {
 SignalForwarder::~SignalForwarder() {
   for (std::size_t i = 0; i < kForwarded.size(); ++i) sigaction(kForwarded[i], &g_previous[i], nullptr);
   g_owner = 0;
+  g_target = 0;
 }
+
+void SignalForwarder::forward_to(pid_t pid) { g_target = pid; }
 
 }  // namespace skiff::cli

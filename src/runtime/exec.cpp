@@ -166,6 +166,7 @@ ProcessInfo Runtime::exec(const std::string& id, const ExecOptions& options) {
   if (!options.pid_file.empty()) write_file_atomic(options.pid_file, std::to_string(pid), 0644);
   ProcessInfo info{pid, 0};
   if (options.detach) return info;
+  if (options.on_started) options.on_started(pid);
   info.exit_code = runtime::wait_exit_code(pid);
   return info;
 }

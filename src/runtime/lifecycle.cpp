@@ -181,6 +181,7 @@ ProcessInfo Runtime::run(const std::string& id, const CreateOptions& options, co
   }
   ProcessInfo info{created.pid, 0};
   if (run.detach) return info;
+  if (run.on_started) run.on_started(info.pid);
   if (master) runtime::proxy_console(master.get());
   info.exit_code = wait(id);
   if (!run.keep) remove(id, true);

@@ -1,6 +1,8 @@
 // CLI surface: --version, features, spec, logging flags.
 #include <algorithm>
+#include <csignal>
 #include <sstream>
+#include <thread>
 
 #include <catch2/catch.hpp>
 
@@ -106,4 +108,48 @@ TEST_CASE("the example program runs a bundle through the library", "[example][li
   CHECK(out.exit_code == 3);
   CHECK(out.out == "inside\ncontainer " + id + " exited with code 3\n");
   CHECK_NO_LEFTOVERS(sb, id);
+}
+
+namespace {
+
+// The container traps TERM, says so through /out, and exits 3 when it gets it.
+constexpr const char* kTrapScript =
+    "trap 'echo got-term; exit 3' TERM; touch /out/ready; while :; do sleep 0.05; done";
+
+bool wait_for_file(const fs::path& path) {
+  for (int i = 0; i < 400 && !fs::exists(path); ++i) std::this_thread::sleep_for(25ms);
+  return fs::exists(path);
+}
+
+}  // namespace
+
+TEST_CASE("a foreground run forwards SIGTERM to the container", "[cli][signals]") {
+  Sandbox sb;
+  Bundle b = sb.bundle({"sh", "-c", kTrapScript});
+  fs::path out = b.bind_out();
+  b.save();
+  Child run = sb.skiff_async({"run", "--bundle", b.dir.string(), sb.new_id("sig")});
+  REQUIRE(wait_for_file(out / "ready"));
+  REQUIRE(::kill(run.pid(), SIGTERM) == 0);
+  Output result = run.wait();
+  INFO(result.describe());
+  CHECK(result.exit_code == 3);
+  CHECK(result.out == "got-term\n");
+}
+
+TEST_CASE("a foreground exec forwards SIGTERM to its process", "[cli][signals]") {
+  Sandbox sb;
+  Bundle b = sb.bundle({"sleep", "60"});
+  fs::path out = b.bind_out();
+  b.save();
+  std::string id = sb.new_id("sigexec");
+  REQUIRE(sb.skiff({"run", "-d", "--bundle", b.dir.string(), id}).exit_code == 0);
+  Child exec = sb.skiff_async({"exec", id, "sh", "-c", kTrapScript});
+  REQUIRE(wait_for_file(out / "ready"));
+  REQUIRE(::kill(exec.pid(), SIGTERM) == 0);
+  Output result = exec.wait();
+  INFO(result.describe());
+  CHECK(result.exit_code == 3);
+  CHECK(result.out == "got-term\n");
+  CHECK(sb.skiff({"delete", "--force", id}).exit_code == 0);
 }
