@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 
+#include <array>
 #include <functional>
 #include <map>
 #include <optional>
@@ -53,6 +54,8 @@ struct CreateOptions {
   std::string console_socket;  // AF_UNIX path receiving the pty master
   int console_fd = -1;         // or: a connected AF_UNIX socket receiving it
   int preserve_fds = 0;        // fds 3..3+N-1 are passed to the container
+  // The init's stdin, stdout, stderr; -1 keeps ours (a shim passes fifos).
+  std::array<int, 3> stdio{-1, -1, -1};
   bool no_pivot = false;
   bool no_new_keyring = false;
 };
@@ -68,6 +71,7 @@ struct RunOptions {
 // A process to start in a running container (runc exec).
 struct ExecOptions {
   std::string process_file;  // a runtime-spec "process" JSON; overrides the fields below
+  std::string process_json;  // or the same JSON as text
   std::vector<std::string> args;
   std::vector<std::string> env;  // appended to the container's environment
   std::string cwd;               // empty: the container's cwd
@@ -81,9 +85,11 @@ struct ExecOptions {
   bool ignore_paused = false;
   std::string pid_file;
   std::string console_socket;
+  int console_fd = -1;  // or: a connected AF_UNIX socket receiving the pty master
   int preserve_fds = 0;
   // Called with the process's pid once it runs, before the foreground wait.
   std::function<void(pid_t)> on_started;
+  std::array<int, 3> stdio{-1, -1, -1};  // as in CreateOptions
 };
 
 struct ProcessInfo {
@@ -127,6 +133,10 @@ class Runtime {
  private:
   RuntimeOptions options_;
 };
+
+// A waitpid() status as a shell reports it: the exit status, or 128 + signal.
+// For callers that reap container processes themselves (the shim).
+int exit_code_from_wait_status(int status);
 
 // Parse a signal given by name ("KILL", "SIGKILL") or number ("9").
 int parse_signal(std::string_view text);

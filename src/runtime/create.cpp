@@ -191,6 +191,7 @@ ContainerState Runtime::create(const std::string& id, const CreateOptions& optio
   config.sync = &child_end;
   config.fifo_fd = fifo.get();
   config.console_fd = console.get();
+  config.stdio = options.stdio;
   config.preserve_fds = options.preserve_fds;
   config.no_new_keyring = options.no_new_keyring;
   // On v1 the init joins its cgroups itself, first thing after clone; its

@@ -42,14 +42,16 @@ void merge_env(std::vector<std::string>& env, const std::vector<std::string>& ov
 }
 
 oci::Process exec_process_spec(const oci::Spec& spec, const ExecOptions& options) {
-  if (!options.process_file.empty()) {
+  if (!options.process_file.empty() || !options.process_json.empty()) {
+    bool from_file = !options.process_file.empty();
+    std::string source = from_file ? options.process_file : "process";
     nlohmann::json json;
     try {
-      json = nlohmann::json::parse(read_file(options.process_file));
+      json = nlohmann::json::parse(from_file ? read_file(options.process_file) : options.process_json);
     } catch (const nlohmann::json::exception& e) {
-      throw Error(options.process_file + ": invalid JSON: " + e.what());
+      throw Error(source + ": invalid JSON: " + e.what());
     }
-    return oci::parse_process(json, options.process_file);
+    return oci::parse_process(json, source);
   }
   oci::Process process = spec.process ? *spec.process : oci::Process{};
   if (options.args.empty()) throw Error("exec: no command given (args or --process)");
@@ -72,9 +74,10 @@ oci::Process exec_process_spec(const oci::Spec& spec, const ExecOptions& options
 }
 
 // The exec'd process itself, already inside every namespace of the container.
-[[noreturn]] void exec_child(const oci::Process& process, int console_fd, int preserve_fds,
+[[noreturn]] void exec_child(const oci::Process& process, int console_fd, const ExecOptions& options,
                              const SyncSocket& sync) {
   try {
+    runtime::redirect_stdio(options.stdio);
     if (process.terminal) runtime::setup_terminal(process, console_fd);
     if (console_fd >= 0) ::close(console_fd);
     runtime::apply_rlimits(process);
@@ -85,7 +88,7 @@ oci::Process exec_process_spec(const oci::Spec& spec, const ExecOptions& options
     if (process.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
       throw_errno("process.noNewPrivileges");
     std::string path = runtime::resolve_executable(process);
-    runtime::exec_process(process, path, preserve_fds);
+    runtime::exec_process(process, path, options.preserve_fds);
   } catch (const Error& e) {
     try {
       sync.send(SyncType::Error, e.err(), e.what());
@@ -112,7 +115,10 @@ ProcessInfo Runtime::exec(const std::string& id, const ExecOptions& options) {
   if (!pidfd || !runtime::process_is_ours(saved.pid, saved.start_time))
     throw Error("container \"" + id + "\" is not running");
   UniqueFd console;
-  if (process.terminal) {
+  if (process.terminal && options.console_fd >= 0) {
+    console.reset(::fcntl(options.console_fd, F_DUPFD_CLOEXEC, 3));
+    if (!console) throw_errno("duplicating the console socket");
+  } else if (process.terminal) {
     if (options.console_socket.empty())
       throw Error("process.terminal: a --console-socket is required for a terminal");
     console = runtime::connect_console_socket(options.console_socket);
@@ -133,7 +139,7 @@ ProcessInfo Runtime::exec(const std::string& id, const ExecOptions& options) {
       cgroups::join_self(cgroup_joins);
       namespaces::join_process_namespaces(saved.pid, pidfd.get());
       auto child = runtime::clone3_process(CLONE_PARENT, -1);  // the caller's child
-      if (child.pid == 0) exec_child(process, console.get(), options.preserve_fds, child_end);
+      if (child.pid == 0) exec_child(process, console.get(), options, child_end);
       child_end.send(SyncType::ChildPid, child.pid);
     } catch (const Error& e) {
       try {

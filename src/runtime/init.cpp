@@ -91,6 +91,7 @@ void setup_container(const InitConfig& config, std::string& path, std::string& h
   // Die with the parent while it still drives the setup.
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (config.cgroup_joins) cgroups::join_self(*config.cgroup_joins);
+  redirect_stdio(config.stdio);
   if (config.wait_for_parent) config.sync->expect(SyncType::MapsWritten);
   // Time offsets go through /proc/self, which stops being ours to write once
   // a credential change makes us non-dumpable.

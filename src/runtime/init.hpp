@@ -2,6 +2,7 @@
 // itself, wait for `start`, and exec the container's process.
 #pragma once
 
+#include <array>
 #include <string>
 
 #include "cgroups/cgroup.hpp"
@@ -17,6 +18,7 @@ struct InitConfig {
   SyncSocket* sync = nullptr;  // the child's end
   int fifo_fd = -1;            // exec.fifo, open read-write
   int console_fd = -1;         // connected console socket, or -1
+  std::array<int, 3> stdio{-1, -1, -1};  // made our 0..2 first (-1: inherited)
   int preserve_fds = 0;
   bool no_new_keyring = false;
   const std::vector<cgroups::SelfJoin>* cgroup_joins = nullptr;  // v1 hierarchies to join first

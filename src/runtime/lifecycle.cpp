@@ -108,6 +108,8 @@ std::string ContainerState::to_json() const {
   return j.dump(2);
 }
 
+int exit_code_from_wait_status(int status) { return runtime::exit_code_from_status(status); }
+
 Runtime::Runtime(RuntimeOptions options) : options_(std::move(options)) {}
 
 ContainerState Runtime::state(const std::string& id) const {

@@ -1,6 +1,7 @@
 #include "runtime/process_setup.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <grp.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -138,7 +139,27 @@ std::string resolve_executable(const oci::Process& process) {
   throw Error("process.args[0]: exec: \"" + name + "\": executable file not found in $PATH");
 }
 
+void redirect_stdio(const std::array<int, 3>& stdio) {
+  // Move every source above 2 first, so no dup2 overwrites a later source.
+  std::array<int, 3> moved{-1, -1, -1};
+  for (int i = 0; i < 3; ++i) {
+    if (stdio[i] < 0) continue;
+    moved[i] = ::fcntl(stdio[i], F_DUPFD_CLOEXEC, 3);
+    if (moved[i] < 0) throw_errno("duplicating stdio fd " + std::to_string(stdio[i]));
+  }
+  for (int i = 0; i < 3; ++i) {
+    if (moved[i] < 0) continue;
+    if (::dup2(moved[i], i) < 0) throw_errno("dup2 onto fd " + std::to_string(i));
+    ::close(moved[i]);
+  }
+}
+
 void exec_process(const oci::Process& process, const std::string& path, int preserve_fds) {
+  // The container starts with no signal blocked, whatever its caller masks
+  // (the shim blocks SIGCHLD for its signalfd).
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
   for (int fd = 3; fd < 3 + preserve_fds; ++fd) ::fcntl(fd, F_SETFD, 0);
   cloexec_from(3 + preserve_fds);
   std::vector<char*> argv, envp;

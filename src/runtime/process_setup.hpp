@@ -2,6 +2,7 @@
 // the container: stdio/pty, rlimits, user, cwd, then execve.
 #pragma once
 
+#include <array>
 #include <string>
 
 #include "oci/spec.hpp"
@@ -11,6 +12,9 @@ namespace skiff::runtime {
 // Open a pty inside the container, send its master over console_fd
 // (SCM_RIGHTS) and make the slave our controlling terminal and stdio.
 void setup_terminal(const oci::Process& process, int console_fd);
+
+// Make stdio[i] (when >= 0) our fd i, for any overlap between them and 0..2.
+void redirect_stdio(const std::array<int, 3>& stdio);
 
 void apply_rlimits(const oci::Process& process);
 void apply_oom_score_adj(const oci::Process& process);

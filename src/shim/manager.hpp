@@ -1,0 +1,34 @@
+// The runtime v2 shim protocol's binary actions: `start` (create the socket,
+// fork the serving shim, print its address) and `delete` (clean up after a
+// shim that died), plus the serving loop itself.
+#pragma once
+
+#include <string>
+
+namespace skiff::shim {
+
+// containerd's flags (-namespace -address -publish-binary -id -bundle -debug).
+struct ShimFlags {
+  std::string ns;
+  std::string address;          // containerd's gRPC socket
+  std::string publish_binary;
+  std::string id;
+  std::string bundle;           // default: the working directory
+  bool debug = false;
+  std::string action;           // "start", "delete", or empty (serve)
+};
+
+// Parse Go-style flags ("-id x", "-id=x", "--id x"); throws on unknown ones.
+ShimFlags parse_flags(int argc, char** argv);
+
+// unix:///run/containerd/s/<sha256(address/ns/id)>, as containerd-shim-runc-v2
+// names it, so containerd finds and cleans it the same way.
+std::string socket_address(const ShimFlags& flags);
+
+// Where libskiff keeps the state of this namespace's containers.
+std::string runtime_root(const std::string& ns);
+
+int start_action(const ShimFlags& flags);
+int delete_action(const ShimFlags& flags);
+
+}  // namespace skiff::shim
