@@ -99,6 +99,14 @@ struct ProcessInfo {
   int exit_code = 0;
 };
 
+// Usage counters of a container's cgroup.
+struct ContainerStats {
+  int cgroup_version = 0;  // 1 (v1 or hybrid hosts) or 2; 0 when it has no cgroup
+  // runc's `events --stats` data: {"cpu": ..., "memory": ..., "pids": ...}.
+  std::string json = "{}";
+  uint64_t oom_kills = 0;  // OOM kills in the cgroup so far
+};
+
 class Runtime {
  public:
   explicit Runtime(RuntimeOptions options = {});
@@ -124,6 +132,9 @@ class Runtime {
   ContainerState state(const std::string& id) const;
   std::vector<ContainerState> list() const;
   std::vector<pid_t> pids(const std::string& id) const;
+  ContainerStats stats(const std::string& id) const;
+  // Apply a runtime-spec linux.resources JSON document to a live container.
+  void update(const std::string& id, const std::string& resources_json);
 
   void pause(const std::string& id);
   void resume(const std::string& id);

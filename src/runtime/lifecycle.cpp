@@ -268,6 +268,28 @@ std::vector<pid_t> Runtime::pids(const std::string& id) const {
   return cgroup ? cgroup->pids() : std::vector<pid_t>{};
 }
 
+ContainerStats Runtime::stats(const std::string& id) const {
+  SavedState saved = StateStore(options_.root).load(id);
+  ContainerStats stats;
+  auto cgroup = runtime::container_cgroup(saved);
+  if (!cgroup) return stats;
+  stats.cgroup_version = saved.cgroup.value("driver", "") == "cgroup2" ? 2 : 1;
+  stats.json = cgroup->stats().dump();
+  stats.oom_kills = cgroup->oom_kills();
+  return stats;
+}
+
+void Runtime::update(const std::string& id, const std::string& resources_json) {
+  StateStore store(options_.root);
+  SavedState saved = store.load(id);
+  if (live_status(store, saved) == Status::Stopped) throw Error("container \"" + id + "\" is not running");
+  auto resources = nlohmann::json::parse(resources_json, nullptr, false);
+  if (!resources.is_object()) throw Error("linux.resources: invalid JSON object");
+  auto cgroup = runtime::container_cgroup(saved);
+  if (!cgroup) throw Error("container \"" + id + "\" has no cgroup to update");
+  cgroup->apply(resources);
+}
+
 void Runtime::pause(const std::string& id) {
   StateStore store(options_.root);
   SavedState saved = store.load(id);

@@ -12,6 +12,7 @@
 #include "containerd/events.pb.h"
 #include "containerd/shim.pb.h"
 #include "runtime/console.hpp"
+#include "shim/metrics.hpp"
 #include "shim/rootfs.hpp"
 #include "shim/timestamps.hpp"
 #include "util/error.hpp"
@@ -400,14 +401,18 @@ std::string TaskService::close_io(const std::string& payload) {
 
 std::string TaskService::update(const std::string& payload) {
   auto request = parse<v2::UpdateTaskRequest>(payload);
-  find(request.id());
-  throw RpcError(Code::Unimplemented, "update is not supported by the skiff shim yet");
+  Container& container = find(request.id());
+  // containerd sends the runtime-spec LinuxResources as JSON in the Any.
+  library([&] { runtime_.update(container.id, request.resources().value()); });
+  return empty_reply();
 }
 
 std::string TaskService::stats(const std::string& payload) {
   auto request = parse<v2::StatsRequest>(payload);
-  find(request.id());
-  throw RpcError(Code::Unimplemented, "stats are not supported by the skiff shim yet");
+  Container& container = find(request.id());
+  v2::StatsResponse response;
+  *response.mutable_stats() = metrics_any(library([&] { return runtime_.stats(container.id); }));
+  return response.SerializeAsString();
 }
 
 std::string TaskService::connect(const std::string& payload) {
@@ -426,7 +431,23 @@ std::string TaskService::shutdown(const std::string& payload) {
   return empty_reply();
 }
 
+void TaskService::publish_new_ooms(Container& container) {
+  uint64_t kills = 0;
+  try {
+    kills = runtime_.stats(container.id).oom_kills;
+  } catch (const Error&) {
+    return;
+  }
+  if (kills <= container.oom_kills) return;
+  container.oom_kills = kills;
+  events::TaskOOM event;
+  event.set_container_id(container.id);
+  publisher_.publish("/tasks/oom", topic_type("/tasks/oom"), event);
+}
+
 void TaskService::exited(Container& container, ShimProcess& process, int exit_status) {
+  // An OOM kill shows as a SIGKILLed process: report it before the exit.
+  if (exit_status == 128 + SIGKILL) publish_new_ooms(container);
   process.state = ShimProcess::State::Stopped;
   process.exit_status = exit_status;
   ::clock_gettime(CLOCK_REALTIME, &process.exited_at);

@@ -39,6 +39,7 @@ struct Container {
   std::string bundle;
   ShimProcess init;
   std::map<std::string, ShimProcess> execs;
+  uint64_t oom_kills = 0;  // OOM kills already reported
 };
 
 class TaskService {
@@ -73,6 +74,7 @@ class TaskService {
   ShimProcess& find(Container& container, const std::string& exec_id);
   pid_t start_exec(Container& container, ShimProcess& process);
   void exited(Container& container, ShimProcess& process, int exit_status);
+  void publish_new_ooms(Container& container);
   // Reap whatever ended before libskiff looks at it.
   void reap_pending();
 

@@ -1,0 +1,57 @@
+# Sourced by tools/shim-tests and bench/shim: a private containerd (Debian's
+# 1.6 unless CONTAINERD/CTR say otherwise) with its root, state, sockets and
+# config in $tmp, our shim on its PATH as io.containerd.skiff.v2, and the
+# busybox image from tools/mkimage imported. Stopped by pid in containerd_stop.
+#
+# Needs: $here (the repo), $tmp (an empty directory), $shim (the shim binary).
+
+containerd_bin="${CONTAINERD:-$(command -v containerd)}"
+ctr_bin="${CTR:-$(command -v ctr)}"
+ns="${ns:-skiff-$$}"
+image="docker.io/skiff/busybox:latest"
+containerd_pid=""
+
+ctr() { "$ctr_bin" -a "$tmp/containerd.sock" -n "$ns" "$@"; }
+
+containerd_start() {
+  mkdir -p "$tmp/bin"
+  ln -sf "$shim" "$tmp/bin/containerd-shim-skiff-v2"
+  cat >"$tmp/config.toml" <<TOML
+version = 2
+root = "$tmp/root"
+state = "$tmp/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.aufs",
+  "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs",
+  "io.containerd.snapshotter.v1.devmapper", "io.containerd.tracing.processor.v1.otlp"]
+[grpc]
+  address = "$tmp/containerd.sock"
+[debug]
+  level = "debug"
+TOML
+  PATH="$tmp/bin:$PATH" "$containerd_bin" --config "$tmp/config.toml" >"$tmp/containerd.log" 2>&1 &
+  containerd_pid=$!
+  local _
+  for _ in $(seq 100); do
+    [[ -S "$tmp/containerd.sock" ]] && ctr version >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  ctr version >/dev/null 2>&1 || { echo "containerd did not start:"; tail -20 "$tmp/containerd.log"; return 1; }
+  "$here/tools/mkimage" "$tmp/busybox.tar" "$image" && ctr images import "$tmp/busybox.tar" >/dev/null
+}
+
+# The bundle directory containerd made for a task.
+task_bundle() { echo "$tmp/state/io.containerd.runtime.v2.task/$ns/$1"; }
+
+containerd_stop() {
+  local pidfile m
+  if [[ -n "$containerd_pid" ]]; then
+    kill "$containerd_pid" 2>/dev/null && wait "$containerd_pid" 2>/dev/null
+    containerd_pid=""
+  fi
+  # Shims we started (each records its pid in its bundle) and their containers.
+  for pidfile in "$tmp"/state/io.containerd.runtime.v2.task/"$ns"/*/shim.pid; do
+    [[ -f "$pidfile" ]] && kill -9 "$(cat "$pidfile")" 2>/dev/null
+  done
+  grep -o " $tmp/[^ ]*" /proc/self/mounts | sort -r | while read -r m; do umount -l "$m"; done
+  rm -rf "/run/containerd/skiff/$ns"
+}
