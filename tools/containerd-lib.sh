@@ -44,14 +44,15 @@ task_bundle() { echo "$tmp/state/io.containerd.runtime.v2.task/$ns/$1"; }
 
 containerd_stop() {
   local pidfile m
+  # Runs from EXIT traps, possibly under set -e: no step may fail.
   if [[ -n "$containerd_pid" ]]; then
-    kill "$containerd_pid" 2>/dev/null && wait "$containerd_pid" 2>/dev/null
+    kill "$containerd_pid" 2>/dev/null && wait "$containerd_pid" 2>/dev/null || true
     containerd_pid=""
   fi
   # Shims we started (each records its pid in its bundle) and their containers.
   for pidfile in "$tmp"/state/io.containerd.runtime.v2.task/"$ns"/*/shim.pid; do
-    [[ -f "$pidfile" ]] && kill -9 "$(cat "$pidfile")" 2>/dev/null
+    [[ -f "$pidfile" ]] && kill -9 "$(cat "$pidfile")" 2>/dev/null || true
   done
-  grep -o " $tmp/[^ ]*" /proc/self/mounts | sort -r | while read -r m; do umount -l "$m"; done
-  rm -rf "/run/containerd/skiff/$ns"
+  { grep -o " $tmp/[^ ]*" /proc/self/mounts || true; } | sort -r | while read -r m; do umount -l "$m" || true; done
+  rm -rf "/run/containerd/skiff/$ns" "/run/containerd/runc/$ns"
 }
