@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "oci/seccomp_default.hpp"
 #include "oci/spec.hpp"
 #include "oci/tables.hpp"
 #include "skiff/skiff.hpp"
@@ -103,6 +104,7 @@ ojson default_linux(bool rootless) {
   linux_["namespaces"] = namespaces;
   linux_["maskedPaths"] = kMaskedPaths;
   linux_["readonlyPaths"] = kReadonlyPaths;
+  linux_["seccomp"] = oci::default_seccomp(kDefaultCapabilities);
   return linux_;
 }
 

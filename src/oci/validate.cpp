@@ -117,10 +117,12 @@ void validate_seccomp(const Seccomp& seccomp) {
     const auto& syscall = seccomp.syscalls[i];
     if (syscall.action != kNotify) continue;
     notify = true;
-    // The runtime itself writes to the notify socket's peer: never intercept write.
-    if (std::find(syscall.names.begin(), syscall.names.end(), "write") != syscall.names.end())
-      throw_error(indexed("linux.seccomp.syscalls", i) + ".action",
-                  "SCMP_ACT_NOTIFY cannot be used for the write syscall");
+    // The container process hands the listener fd to the runtime with sendmsg
+    // after loading the filter (runc: write): intercepting it would deadlock.
+    for (const char* name : {"write", "sendmsg"})
+      if (std::find(syscall.names.begin(), syscall.names.end(), name) != syscall.names.end())
+        throw_error(indexed("linux.seccomp.syscalls", i) + ".action",
+                    std::string("SCMP_ACT_NOTIFY cannot be used for the ") + name + " syscall");
   }
   if (notify && seccomp.listener_path.empty())
     throw_error("linux.seccomp.listenerPath", "required when SCMP_ACT_NOTIFY is used");

@@ -3,13 +3,13 @@
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include <cstring>
 
 #include "util/error.hpp"
+#include "util/unix_socket.hpp"
 
 namespace skiff::runtime {
 
@@ -52,33 +52,14 @@ bool copy_once(int from, int to) {
 
 }  // namespace
 
-UniqueFd connect_console_socket(const std::string& path) {
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  if (path.size() >= sizeof address.sun_path) throw Error("--console-socket " + path + ": path too long");
-  path.copy(address.sun_path, path.size());
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd) throw_errno("--console-socket: socket");
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0)
-    throw_errno("--console-socket " + path);
-  return fd;
-}
+UniqueFd connect_console_socket(const std::string& path) { return connect_unix(path, "--console-socket"); }
 
 UniqueFd receive_fd(int socket) {
   char byte;
-  iovec iov{&byte, 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  if (::recvmsg(socket, &msg, MSG_CMSG_CLOEXEC) <= 0) throw_errno("console: receiving the pty master");
-  cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-  if (!cmsg || cmsg->cmsg_type != SCM_RIGHTS) throw Error("console: no pty master received");
-  int fd;
-  std::memcpy(&fd, CMSG_DATA(cmsg), sizeof fd);
-  return UniqueFd(fd);
+  UniqueFd fd;
+  if (receive_with_fd(socket, &byte, 1, fd) <= 0) throw_errno("console: receiving the pty master");
+  if (!fd) throw Error("console: no pty master received");
+  return fd;
 }
 
 void proxy_console(int master) {

@@ -21,6 +21,7 @@
 #include "runtime/hooks.hpp"
 #include "runtime/init.hpp"
 #include "runtime/process.hpp"
+#include "runtime/seccomp_runtime.hpp"
 #include "runtime/state.hpp"
 #include "runtime/sync.hpp"
 #include "util/error.hpp"
@@ -127,6 +128,18 @@ Launch launch_init(const oci::Spec& spec, const runtime::InitConfig& config, int
   return launch;
 }
 
+// The init's last word before it waits for start; a seccomp listener fd may
+// come first, for the agent at listenerPath.
+void expect_ready(const SyncSocket& sync, const oci::Spec& spec, const runtime::SavedState& saved) {
+  runtime::SyncMessage message = sync.receive();
+  if (message.type == SyncType::SeccompFd) {
+    runtime::forward_seccomp_listener(spec, saved, Status::Creating, saved.pid, message.fd.get());
+    message = sync.receive();
+  }
+  if (message.type != SyncType::Ready)
+    throw Error("sync socket: unexpected message " + std::to_string(static_cast<uint32_t>(message.type)));
+}
+
 void write_pid_file(const std::string& path, pid_t pid) {
   if (path.empty()) return;
   write_file_atomic(path, std::to_string(pid), 0644);
@@ -140,6 +153,8 @@ ContainerState Runtime::create(const std::string& id, const CreateOptions& optio
   oci::Spec spec = oci::load_spec(bundle);
   if (!spec.process) throw Error("process: required to create a container");
   std::string rootfs = checked_rootfs(spec, bundle);
+  // Compiled before anything is created, so a bad profile leaves nothing behind.
+  std::optional<security::SeccompProgram> seccomp = runtime::container_seccomp(spec, options_);
 
   runtime::StateStore store(options_.root);
   store.create_dir(id);
@@ -194,6 +209,7 @@ ContainerState Runtime::create(const std::string& id, const CreateOptions& optio
   config.stdio = options.stdio;
   config.preserve_fds = options.preserve_fds;
   config.no_new_keyring = options.no_new_keyring;
+  config.seccomp = seccomp ? &*seccomp : nullptr;
   // On v1 the init joins its cgroups itself, first thing after clone; its
   // cgroup namespace must come after that, or its root would be the host's.
   auto cgroup_joins = cgroup->open_self_join();
@@ -226,7 +242,7 @@ ContainerState Runtime::create(const std::string& id, const CreateOptions& optio
   runtime::run_hooks(spec.hooks.prestart, "prestart", runtime::hook_state_json(saved, Status::Created));
   runtime::run_hooks(spec.hooks.create_runtime, "createRuntime", creating);
   parent_end.send(SyncType::HooksDone, 0, creating);
-  parent_end.expect(SyncType::Ready);
+  expect_ready(parent_end, spec, saved);
 
   store.save(saved);
   write_pid_file(options.pid_file, pid);

@@ -12,6 +12,7 @@
 #include "runtime/container.hpp"
 #include "runtime/process.hpp"
 #include "runtime/process_setup.hpp"
+#include "runtime/seccomp_runtime.hpp"
 #include "runtime/state.hpp"
 #include "runtime/sync.hpp"
 #include "security/capabilities.hpp"
@@ -75,12 +76,13 @@ oci::Process exec_process_spec(const oci::Spec& spec, const ExecOptions& options
 
 // The exec'd process itself, already inside every namespace of the container.
 [[noreturn]] void exec_child(const oci::Process& process, int console_fd, const ExecOptions& options,
-                             const SyncSocket& sync) {
+                             const security::SeccompProgram* seccomp, const SyncSocket& sync) {
   try {
     runtime::redirect_stdio(options.stdio);
     if (process.terminal) runtime::setup_terminal(process, console_fd);
     if (console_fd >= 0) ::close(console_fd);
     runtime::apply_rlimits(process);
+    runtime::load_seccomp_at(seccomp, process, security::SeccompStage::BeforeCapabilities, sync);
     security::prepare_capabilities(process);
     runtime::switch_user(process);
     security::apply_capabilities(process);
@@ -88,7 +90,8 @@ oci::Process exec_process_spec(const oci::Spec& spec, const ExecOptions& options
     if (process.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
       throw_errno("process.noNewPrivileges");
     std::string path = runtime::resolve_executable(process);
-    runtime::exec_process(process, path, options.preserve_fds);
+    runtime::load_seccomp_at(seccomp, process, security::SeccompStage::EndOfSetup, sync);
+    runtime::exec_process(process, path, options.preserve_fds, seccomp);
   } catch (const Error& e) {
     try {
       sync.send(SyncType::Error, e.err(), e.what());
@@ -96,6 +99,32 @@ oci::Process exec_process_spec(const oci::Spec& spec, const ExecOptions& options
     }
   }
   ::_exit(127);
+}
+
+// The exec'd process's pid (from the intermediate); a listener fd the process
+// sent first is kept in `listener`.
+pid_t receive_child_pid(const SyncSocket& sync, UniqueFd& listener) {
+  for (;;) {
+    runtime::SyncMessage message = sync.receive();
+    if (message.type == SyncType::SeccompFd) {
+      listener = std::move(message.fd);
+      continue;
+    }
+    if (message.type != SyncType::ChildPid)
+      throw Error("sync socket: unexpected message " + std::to_string(static_cast<uint32_t>(message.type)));
+    return static_cast<pid_t>(message.value);
+  }
+}
+
+// Until the process execs (its end closes); forwards a listener fd on the way.
+void wait_for_exec(const SyncSocket& sync, const oci::Spec& spec, const runtime::SavedState& saved, pid_t pid,
+                   UniqueFd listener) {
+  runtime::forward_seccomp_listener(spec, saved, Status::Running, pid, listener.get());
+  while (auto message = sync.receive_or_closed()) {
+    if (message->type != SyncType::SeccompFd)
+      throw Error("sync socket: unexpected message " + std::to_string(static_cast<uint32_t>(message->type)));
+    runtime::forward_seccomp_listener(spec, saved, Status::Running, pid, message->fd.get());
+  }
 }
 
 }  // namespace
@@ -111,6 +140,7 @@ ProcessInfo Runtime::exec(const std::string& id, const ExecOptions& options) {
 
   oci::Spec spec = oci::parse_spec(saved.config.dump());
   oci::Process process = exec_process_spec(spec, options);
+  std::optional<security::SeccompProgram> seccomp = runtime::container_seccomp(spec, options_);
   UniqueFd pidfd(runtime::pidfd_open(saved.pid));
   if (!pidfd || !runtime::process_is_ours(saved.pid, saved.start_time))
     throw Error("container \"" + id + "\" is not running");
@@ -139,7 +169,7 @@ ProcessInfo Runtime::exec(const std::string& id, const ExecOptions& options) {
       cgroups::join_self(cgroup_joins);
       namespaces::join_process_namespaces(saved.pid, pidfd.get());
       auto child = runtime::clone3_process(CLONE_PARENT, -1);  // the caller's child
-      if (child.pid == 0) exec_child(process, console.get(), options, child_end);
+      if (child.pid == 0) exec_child(process, console.get(), options, seccomp ? &*seccomp : nullptr, child_end);
       child_end.send(SyncType::ChildPid, child.pid);
     } catch (const Error& e) {
       try {
@@ -155,8 +185,9 @@ ProcessInfo Runtime::exec(const std::string& id, const ExecOptions& options) {
   console.reset();
   cgroup_joins.clear();
   pid_t pid = 0;
+  UniqueFd listener;
   try {
-    pid = static_cast<pid_t>(parent_end.expect(SyncType::ChildPid).value);
+    pid = receive_child_pid(parent_end, listener);
   } catch (...) {
     runtime::pidfd_send_signal(intermediate_fd.get(), SIGKILL);
     runtime::wait_exit_code(intermediate.pid);
@@ -164,7 +195,7 @@ ProcessInfo Runtime::exec(const std::string& id, const ExecOptions& options) {
   }
   runtime::wait_exit_code(intermediate.pid);
   try {
-    parent_end.expect_closed();
+    wait_for_exec(parent_end, spec, saved, pid, std::move(listener));
   } catch (...) {
     runtime::wait_exit_code(pid);
     throw;

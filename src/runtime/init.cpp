@@ -14,6 +14,7 @@
 #include "runtime/hooks.hpp"
 #include "security/capabilities.hpp"
 #include "runtime/process_setup.hpp"
+#include "runtime/seccomp_runtime.hpp"
 #include "util/error.hpp"
 #include "util/fd.hpp"
 
@@ -118,6 +119,7 @@ void setup_container(const InitConfig& config, std::string& path, std::string& h
   create_working_directory(process);
   apply_rlimits(process);
   apply_oom_score_adj(process);
+  load_seccomp_at(config.seccomp, process, security::SeccompStage::BeforeCapabilities, *config.sync);
   security::prepare_capabilities(process);
   switch_user(process);
   security::apply_capabilities(process);
@@ -125,6 +127,7 @@ void setup_container(const InitConfig& config, std::string& path, std::string& h
   if (process.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
     throw_errno("process.noNewPrivileges");
   path = resolve_executable(process);
+  load_seccomp_at(config.seccomp, process, security::SeccompStage::EndOfSetup, *config.sync);
   ::prctl(PR_SET_PDEATHSIG, 0);
 }
 
@@ -147,7 +150,7 @@ void run_init(const InitConfig& config) {
   try {
     wait_for_start(config.fifo_fd);  // kept open: execve closes it, which tells `start`
     run_hooks(config.spec->hooks.start_container, "startContainer", state_for_hooks(hook_state, "running"));
-    exec_process(*config.spec->process, path, config.preserve_fds);
+    exec_process(*config.spec->process, path, config.preserve_fds, config.seccomp);
   } catch (const std::exception& e) {
     // Nobody listens any more: stderr is the container's, as for runc.
     std::string message = std::string("skiff init: ") + e.what() + "\n";

@@ -9,6 +9,7 @@
 #include "mounts/rootfs.hpp"
 #include "oci/spec.hpp"
 #include "runtime/sync.hpp"
+#include "security/seccomp.hpp"
 
 namespace skiff::runtime {
 
@@ -20,6 +21,7 @@ struct InitConfig {
   int console_fd = -1;         // connected console socket, or -1
   std::array<int, 3> stdio{-1, -1, -1};  // made our 0..2 first (-1: inherited)
   int preserve_fds = 0;
+  const security::SeccompProgram* seccomp = nullptr;  // compiled by the parent, or none
   bool no_new_keyring = false;
   const std::vector<cgroups::SelfJoin>* cgroup_joins = nullptr;  // v1 hierarchies to join first
   bool wait_for_parent = false;   // id maps pending: wait for MapsWritten

@@ -16,27 +16,11 @@
 #include "runtime/process.hpp"
 #include "util/error.hpp"
 #include "util/fd.hpp"
+#include "util/unix_socket.hpp"
 
 namespace skiff::runtime {
 
 namespace {
-
-void send_fd(int socket, int fd) {
-  char byte = 0;
-  iovec iov{&byte, 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-  cmsg->cmsg_level = SOL_SOCKET;
-  cmsg->cmsg_type = SCM_RIGHTS;
-  cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-  if (::sendmsg(socket, &msg, MSG_NOSIGNAL) < 0) throw_errno("console socket: sending the pty master");
-}
 
 std::string env_value(const std::vector<std::string>& env, const std::string& name) {
   for (const auto& entry : env)
@@ -66,7 +50,7 @@ void setup_terminal(const oci::Process& process, int console_fd) {
     ::ioctl(slave.get(), TIOCSWINSZ, &ws);
   }
   (void)::fchown(slave.get(), process.user.uid, static_cast<gid_t>(-1));
-  send_fd(console_fd, master.get());
+  send_with_fd(console_fd, {}, master.get(), "console socket: sending the pty master");
   master.reset();
   if (::setsid() < 0) throw_errno("process.terminal: setsid");
   if (::ioctl(slave.get(), TIOCSCTTY, 0) != 0) throw_errno("process.terminal: setting the controlling terminal");
@@ -154,7 +138,8 @@ void redirect_stdio(const std::array<int, 3>& stdio) {
   }
 }
 
-void exec_process(const oci::Process& process, const std::string& path, int preserve_fds) {
+void exec_process(const oci::Process& process, const std::string& path, int preserve_fds,
+                  const security::SeccompProgram* seccomp) {
   // The container starts with no signal blocked, whatever its caller masks
   // (the shim blocks SIGCHLD for its signalfd).
   sigset_t none;
@@ -167,6 +152,7 @@ void exec_process(const oci::Process& process, const std::string& path, int pres
   argv.push_back(nullptr);
   for (const auto& entry : process.env) envp.push_back(const_cast<char*>(entry.c_str()));
   envp.push_back(nullptr);
+  security::load_seccomp_at(seccomp, process.no_new_privileges, security::SeccompStage::BeforeExec);
   ::execve(path.c_str(), argv.data(), envp.data());
   throw_errno("process.args[0]: exec " + path);
 }

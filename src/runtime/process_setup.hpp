@@ -6,6 +6,7 @@
 #include <string>
 
 #include "oci/spec.hpp"
+#include "security/seccomp.hpp"
 
 namespace skiff::runtime {
 
@@ -26,7 +27,9 @@ void change_directory(const oci::Process& process);
 void create_working_directory(const oci::Process& process);
 // Find args[0] on the container's PATH (runc: executable file not found in $PATH).
 std::string resolve_executable(const oci::Process& process);
-// Keep fds 0..2 and the preserved 3..3+preserve_fds-1 across exec, then execve.
-[[noreturn]] void exec_process(const oci::Process& process, const std::string& path, int preserve_fds);
+// Keep fds 0..2 and the preserved 3..3+preserve_fds-1 across exec, then execve;
+// a seccomp filter whose stage is BeforeExec is loaded right before it.
+[[noreturn]] void exec_process(const oci::Process& process, const std::string& path, int preserve_fds,
+                               const security::SeccompProgram* seccomp = nullptr);
 
 }  // namespace skiff::runtime

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "util/error.hpp"
+#include "util/unix_socket.hpp"
 
 namespace skiff::runtime {
 
@@ -36,31 +37,37 @@ void SyncSocket::send(SyncType type, int64_t value, const std::string& text) con
   }
 }
 
-SyncMessage SyncSocket::receive() const {
+void SyncSocket::send_fd(SyncType type, int fd) const {
+  Header header{static_cast<uint32_t>(type), 0, 0};
+  send_with_fd(fd_.get(), std::string_view(reinterpret_cast<const char*>(&header), sizeof header), fd,
+               "sync socket: sending an fd");
+}
+
+std::optional<SyncMessage> SyncSocket::receive_or_closed() const {
   std::vector<char> buffer(sizeof(Header) + kMaxText);
-  ssize_t n;
-  do {
-    n = ::recv(fd_.get(), buffer.data(), buffer.size(), 0);
-  } while (n < 0 && errno == EINTR);
+  UniqueFd fd;
+  ssize_t n = receive_with_fd(fd_.get(), buffer.data(), buffer.size(), fd);
   if (n < 0) throw_errno("sync socket: receive");
-  if (n == 0) throw Error("the container process exited during setup");
+  if (n == 0) return std::nullopt;
   if (static_cast<size_t>(n) < sizeof(Header)) throw Error("sync socket: short message");
   Header header;
   std::memcpy(&header, buffer.data(), sizeof header);
   SyncMessage message{static_cast<SyncType>(header.type), header.value,
-                      std::string(buffer.data() + sizeof header, static_cast<size_t>(n) - sizeof header)};
+                      std::string(buffer.data() + sizeof header, static_cast<size_t>(n) - sizeof header),
+                      std::move(fd)};
   if (message.type == SyncType::Error) throw Error(message.text, static_cast<int>(message.value));
   return message;
 }
 
+SyncMessage SyncSocket::receive() const {
+  auto message = receive_or_closed();
+  if (!message) throw Error("the container process exited during setup");
+  return std::move(*message);
+}
+
 void SyncSocket::expect_closed() const {
-  try {
-    SyncMessage message = receive();
-    throw Error("sync socket: unexpected message " + std::to_string(static_cast<uint32_t>(message.type)));
-  } catch (const Error& e) {
-    if (std::string_view(e.what()) == "the container process exited during setup") return;
-    throw;
-  }
+  if (auto message = receive_or_closed())
+    throw Error("sync socket: unexpected message " + std::to_string(static_cast<uint32_t>(message->type)));
 }
 
 SyncMessage SyncSocket::expect(SyncType type) const {

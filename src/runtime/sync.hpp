@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "util/fd.hpp"
@@ -16,12 +17,14 @@ enum class SyncType : uint32_t {
   Ready,            // init -> parent: waiting for start (value: nothing)
   ChildPid,         // intermediate -> parent: the init's pid (value)
   Error,            // init -> parent: setup failed (text)
+  SeccompFd,        // init -> parent: the seccomp notify listener (fd attached)
 };
 
 struct SyncMessage {
   SyncType type{};
   int64_t value = 0;
   std::string text;
+  UniqueFd fd;  // an fd that came with the message (SCM_RIGHTS), if any
 };
 
 class SyncSocket {
@@ -33,8 +36,12 @@ class SyncSocket {
   static std::pair<SyncSocket, SyncSocket> make_pair();
 
   void send(SyncType type, int64_t value = 0, const std::string& text = {}) const;
+  // A message carrying fd (SCM_RIGHTS).
+  void send_fd(SyncType type, int fd) const;
   // Throws if the peer closed the socket (it died) or sent Error.
   SyncMessage receive() const;
+  // The same, but the peer closing (nullopt) is not an error.
+  std::optional<SyncMessage> receive_or_closed() const;
   // Wait for the peer to close its end (its exec succeeded: the fd is
   // close-on-exec). Throws if it sent Error instead.
   void expect_closed() const;
