@@ -1,7 +1,9 @@
 // linux.seccomp enforced in real containers: errno rules, argument filters,
 // ENOSYS for syscalls newer than the profile, `skiff spec`'s default profile,
 // exec inheriting the filter, the notify listener, and bad profiles.
+#include <fcntl.h>
 #include <linux/seccomp.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -146,7 +148,8 @@ TEST_CASE("skiff spec's default profile runs busybox and stops root from mountin
   // Each denial prints NAME-eperm; unshare(CLONE_NEWUSER) needs no
   // capability, so only the filter stops it.
   auto denied = [](const std::string& name, const std::string& command) {
-    return command + " 2>&1 | grep -qiE 'not permitted|permission denied' && echo " + name + "-eperm; ";
+    return command + " 2>&1 | grep -qiE 'not permitted|permission denied' && echo " + name +
+           "-eperm; ";
   };
   Bundle b = sb.bundle(
       {"sh", "-c",
@@ -195,83 +198,104 @@ TEST_CASE("exec inherits the container's seccomp filter", "[seccomp][exec]") {
 
 namespace {
 
-// A seccomp agent: accepts one connection on path, keeps the state JSON and
-// the fd, and answers the first notification with EXDEV.
-struct Listener {
-  fs::path path;
-  int server = -1;
-  std::string state;
-  std::string notified;
-  std::thread thread;
-
-  explicit Listener(fs::path p) : path(std::move(p)) {
-    server = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+// A seccomp agent on a unix socket: keeps the state JSON of every
+// connection and answers every notification on the fds it got with EXDEV.
+class Agent {
+ public:
+  explicit Agent(fs::path socket_path) : path(std::move(socket_path)) {
+    server_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_un address{};
     address.sun_family = AF_UNIX;
     std::strncpy(address.sun_path, path.c_str(), sizeof address.sun_path - 1);
-    REQUIRE(::bind(server, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
-    REQUIRE(::listen(server, 1) == 0);
-    thread = std::thread([this] { serve(); });
+    REQUIRE(::bind(server_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    REQUIRE(::listen(server_, 4) == 0);
+    REQUIRE(::pipe2(stop_, O_CLOEXEC) == 0);
+    thread_ = std::thread([this] { serve(); });
   }
-  ~Listener() {
+  ~Agent() {
     join();
-    ::close(server);
+    for (int fd : {server_, stop_[0], stop_[1]}) ::close(fd);
   }
-  Listener(const Listener&) = delete;
-  Listener& operator=(const Listener&) = delete;
+  Agent(const Agent&) = delete;
+  Agent& operator=(const Agent&) = delete;
 
-  // Stop accepting and wait for the agent to finish.
+  // Stop serving; states and notified are complete afterwards.
   void join() {
-    ::shutdown(server, SHUT_RDWR);
-    if (thread.joinable()) thread.join();
+    if (!thread_.joinable()) return;
+    (void)!::write(stop_[1], "x", 1);
+    thread_.join();
   }
 
+  fs::path path;
+  std::vector<json> states;
+  std::vector<int> notified;  // syscall numbers
+
+ private:
   void serve() {
-    int connection = ::accept4(server, nullptr, nullptr, SOCK_CLOEXEC);
-    if (connection < 0) return;
+    std::vector<skiff::UniqueFd> listeners;
+    for (;;) {
+      std::vector<pollfd> fds = {{stop_[0], POLLIN, 0}, {server_, POLLIN, 0}};
+      for (const auto& l : listeners) fds.push_back({l.get(), POLLIN, 0});
+      if (::poll(fds.data(), fds.size(), 30000) <= 0 || fds[0].revents) return;
+      if (fds[1].revents & POLLIN) accept_one(listeners);
+      for (size_t i = 2; i < fds.size(); ++i)
+        if (fds[i].revents & POLLIN) answer(fds[i].fd);
+    }
+  }
+
+  void accept_one(std::vector<skiff::UniqueFd>& listeners) {
+    skiff::UniqueFd connection(::accept4(server_, nullptr, nullptr, SOCK_CLOEXEC));
     char buffer[8192];
     skiff::UniqueFd fd;
-    ssize_t n = skiff::receive_with_fd(connection, buffer, sizeof buffer, fd);
-    ::close(connection);
+    ssize_t n = skiff::receive_with_fd(connection.get(), buffer, sizeof buffer, fd);
     if (n <= 0) return;
-    state.assign(buffer, static_cast<size_t>(n));
-    if (fd) answer_one(fd.get());
+    states.push_back(json::parse(std::string(buffer, static_cast<size_t>(n))));
+    if (fd) listeners.push_back(std::move(fd));
   }
 
-  void answer_one(int fd) {
+  void answer(int fd) {
     seccomp_notif request{};
     if (::ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, &request) != 0) return;
-    notified = std::to_string(request.data.nr);
+    notified.push_back(request.data.nr);
     seccomp_notif_resp response{};
     response.id = request.id;
     response.error = -EXDEV;
     ::ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, &response);
   }
+
+  int server_ = -1;
+  int stop_[2] = {-1, -1};
+  std::thread thread_;
 };
+
+bool is_mkdir(int nr) { return nr == SYS_mkdir || nr == SYS_mkdirat; }
+
+json notify_mkdir(const Agent& agent) {
+  return {{"defaultAction", "SCMP_ACT_ALLOW"},
+          {"listenerPath", agent.path.string()},
+          {"listenerMetadata", "agent-metadata"},
+          {"syscalls", {{{"names", {"mkdir", "mkdirat"}}, {"action", "SCMP_ACT_NOTIFY"}}}}};
+}
 
 }  // namespace
 
 TEST_CASE("the notify listener receives the fd and the state", "[seccomp][notify]") {
   Sandbox sb;
   const std::string id = sb.new_id("secnotify");
-  Listener listener(sb.dir / "agent.sock");
+  Agent agent(sb.dir / "agent.sock");
   Bundle b = sb.bundle({"sh", "-c", "mkdir /dev/shm/n; echo after"});
-  b.config["linux"]["seccomp"] = {
-      {"defaultAction", "SCMP_ACT_ALLOW"},
-      {"listenerPath", listener.path.string()},
-      {"listenerMetadata", "agent-metadata"},
-      {"syscalls", {{{"names", {"mkdir", "mkdirat"}}, {"action", "SCMP_ACT_NOTIFY"}}}}};
+  b.config["linux"]["seccomp"] = notify_mkdir(agent);
   b.save();
   Output out = sb.skiff({"run", "--bundle", b.dir.string(), id});
   INFO(out.describe());
   CHECK(out.exit_code == 0);
   CHECK(out.err.find("Invalid cross-device link") != std::string::npos);  // the agent's answer
   CHECK(out.out.find("after") != std::string::npos);
-  listener.join();
-  CHECK((listener.notified == std::to_string(SYS_mkdir) ||
-         listener.notified == std::to_string(SYS_mkdirat)));
-  REQUIRE_FALSE(listener.state.empty());
-  json state = json::parse(listener.state);
+  agent.join();
+  REQUIRE(agent.notified.size() == 1);
+  CHECK(is_mkdir(agent.notified[0]));
+  REQUIRE(agent.states.size() == 1);
+  const json& state = agent.states[0];
   CHECK(state["fds"] == json::array({"seccompFd"}));
   CHECK(state["metadata"] == "agent-metadata");
   CHECK(state["pid"].get<int>() > 0);
@@ -280,6 +304,29 @@ TEST_CASE("the notify listener receives the fd and the state", "[seccomp][notify
   CHECK(state["state"]["status"] == "creating");
   CHECK(state["state"]["pid"] == state["pid"]);
   CHECK(state["state"]["bundle"] == b.dir.string());
+}
+
+TEST_CASE("an exec'd process's notify fd reaches the listener too", "[seccomp][notify][exec]") {
+  Sandbox sb;
+  const std::string id = sb.new_id("secnotexec");
+  Agent agent(sb.dir / "agent.sock");
+  Bundle b = sb.bundle({"sleep", "600"});
+  b.config["linux"]["seccomp"] = notify_mkdir(agent);
+  b.save();
+  REQUIRE(sb.skiff({"run", "-d", "--bundle", b.dir.string(), id}).exit_code == 0);
+  Output out = sb.skiff({"exec", id, "mkdir", "/dev/shm/x"});
+  INFO(out.describe());
+  CHECK(out.exit_code == 1);
+  CHECK(out.err.find("Invalid cross-device link") != std::string::npos);
+  sb.skiff({"delete", "--force", id});
+  agent.join();
+  REQUIRE(agent.states.size() == 2);
+  CHECK(agent.states[0]["state"]["status"] == "creating");
+  CHECK(agent.states[1]["state"]["status"] == "running");
+  CHECK(agent.states[1]["pid"] !=
+        agent.states[1]["state"]["pid"]);  // the exec'd process, not the init
+  REQUIRE(agent.notified.size() == 1);
+  CHECK(is_mkdir(agent.notified[0]));
 }
 
 TEST_CASE("an unknown syscall name is skipped with a warning", "[seccomp]") {
