@@ -197,6 +197,7 @@ ProcessInfo Runtime::exec(const std::string& id, const ExecOptions& options) {
   try {
     wait_for_exec(parent_end, spec, saved, pid, std::move(listener));
   } catch (...) {
+    ::kill(pid, SIGKILL);  // it may have exec'd already (an unreachable seccomp agent); still our child
     runtime::wait_exit_code(pid);
     throw;
   }

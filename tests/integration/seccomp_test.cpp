@@ -12,6 +12,7 @@
 
 #include <catch2/catch.hpp>
 #include <cstring>
+#include <memory>
 #include <sstream>
 #include <thread>
 
@@ -327,6 +328,24 @@ TEST_CASE("an exec'd process's notify fd reaches the listener too", "[seccomp][n
         agent.states[1]["state"]["pid"]);  // the exec'd process, not the init
   REQUIRE(agent.notified.size() == 1);
   CHECK(is_mkdir(agent.notified[0]));
+}
+
+TEST_CASE("exec fails cleanly when the seccomp agent is gone", "[seccomp][notify][exec]") {
+  Sandbox sb;
+  const std::string id = sb.new_id("secnoagent");
+  auto agent = std::make_unique<Agent>(sb.dir / "agent.sock");
+  Bundle b = sb.bundle({"sleep", "600"});
+  b.config["linux"]["seccomp"] = notify_mkdir(*agent);
+  b.save();
+  REQUIRE(sb.skiff({"run", "-d", "--bundle", b.dir.string(), id}).exit_code == 0);
+  agent.reset();  // nobody listens any more
+  Output out = sb.skiff({"exec", id, "sleep", "600"}, {}, 20s);
+  INFO(out.describe());
+  CHECK_FALSE(out.timed_out);
+  CHECK(out.exit_code != 0);
+  CHECK(out.err.find("linux.seccomp.listenerPath") != std::string::npos);
+  CHECK(sb.runtime().pids(id).size() == 1);  // the exec'd process did not stay behind
+  sb.skiff({"delete", "--force", id});
 }
 
 TEST_CASE("an unknown syscall name is skipped with a warning", "[seccomp]") {
