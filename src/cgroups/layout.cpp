@@ -52,6 +52,47 @@ bool same_hierarchy(const Hierarchy& a, const std::vector<std::string>& controll
   return a.controllers == controllers;
 }
 
+struct MountLine {
+  std::string id, parent, mountpoint, root, fstype, super_options;
+};
+
+std::vector<MountLine> parse_mount_lines(std::string_view text) {
+  std::vector<MountLine> mounts;
+  for (const auto& line : split(text, '\n')) {
+    auto fields = split(line, ' ');
+    auto dash = std::find(fields.begin(), fields.end(), "-");
+    if (fields.size() < 5 || dash == fields.end() || fields.end() - dash < 4) continue;
+    mounts.push_back({fields[0], fields[1], unescape(fields[4]), unescape(fields[3]), dash[1],
+                      dash[3]});
+  }
+  return mounts;
+}
+
+bool is_same_or_ancestor_dir(std::string_view dir, std::string_view path) {
+  if (dir == "/" || dir == path) return true;
+  return path.starts_with(dir) && path.size() > dir.size() && path[dir.size()] == '/';
+}
+
+// A mount is hidden when another mount sits on its mountpoint or on a directory above it
+// and is not one of the mounts it itself sits on (its parent chain), e.g. a tmpfs mounted
+// over /sys/fs/cgroup/unified in a private mount namespace.
+bool is_covered(const std::vector<MountLine>& mounts, const MountLine& m) {
+  std::vector<const MountLine*> below;  // m's parent chain
+  for (const MountLine* cur = &m;;) {
+    auto parent = std::find_if(mounts.begin(), mounts.end(),
+                               [&](const MountLine& o) { return o.id == cur->parent; });
+    if (parent == mounts.end() || parent->id == m.id ||
+        std::find(below.begin(), below.end(), &*parent) != below.end())
+      break;
+    below.push_back(&*parent);
+    cur = &*parent;
+  }
+  return std::any_of(mounts.begin(), mounts.end(), [&](const MountLine& o) {
+    return &o != &m && std::find(below.begin(), below.end(), &o) == below.end() &&
+           is_same_or_ancestor_dir(o.mountpoint, m.mountpoint);
+  });
+}
+
 }  // namespace
 
 const Hierarchy* Layout::find_v1(std::string_view controller) const {
@@ -63,19 +104,17 @@ const Hierarchy* Layout::find_v1(std::string_view controller) const {
 
 Layout parse_mountinfo(std::string_view text) {
   Layout layout;
-  for (const auto& line : split(text, '\n')) {
-    auto fields = split(line, ' ');
-    auto dash = std::find(fields.begin(), fields.end(), "-");
-    if (fields.size() < 5 || dash == fields.end() || fields.end() - dash < 4) continue;
-    const std::string& fstype = dash[1];
-    if (fstype != "cgroup" && fstype != "cgroup2") continue;
-    Hierarchy h{unescape(fields[4]), unescape(fields[3]), {}};
-    if (fstype == "cgroup2") {
+  const auto mounts = parse_mount_lines(text);
+  for (const auto& m : mounts) {
+    if (m.fstype != "cgroup" && m.fstype != "cgroup2") continue;
+    if (is_covered(mounts, m)) continue;
+    Hierarchy h{m.mountpoint, m.root, {}};
+    if (m.fstype == "cgroup2") {
       // The first cgroup2 mount wins; later ones are usually bind mounts.
       if (!layout.has_unified) layout.unified = h, layout.has_unified = true;
       continue;
     }
-    for (auto& opt : split(dash[3], ','))
+    for (auto& opt : split(m.super_options, ','))
       if (is_controller_option(opt)) h.controllers.push_back(opt);
     std::sort(h.controllers.begin(), h.controllers.end());
     bool seen = std::any_of(layout.v1.begin(), layout.v1.end(),

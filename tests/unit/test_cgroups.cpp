@@ -214,6 +214,32 @@ TEST_CASE("mountinfo of unified and legacy hosts, and a host without cgroups", "
                     Catch::Contains("no cgroup filesystem is mounted"));
 }
 
+TEST_CASE("mountinfo: cgroup mounts hidden by a later mount on them or above are ignored",
+          "[cgroups]") {
+  const std::string host =
+      "23 1 0:21 / /sys rw - sysfs sysfs rw\n"
+      "31 23 0:28 / /sys/fs/cgroup rw - tmpfs tmpfs rw,mode=755\n"
+      "35 31 0:32 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n"
+      "41 31 0:38 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n";
+  // bench/run: an empty tmpfs over the cgroup2 mount (its parent is the cgroup2 mount).
+  Layout covered = parse_mountinfo(host + "90 41 0:90 / /sys/fs/cgroup/unified rw - tmpfs none rw\n");
+  CHECK(covered.mode == Mode::Legacy);
+  CHECK_FALSE(covered.has_unified);
+  CHECK(covered.find_v1("memory") != nullptr);
+  // A tmpfs over /sys/fs/cgroup hides every hierarchy below it.
+  CHECK_THROWS_WITH(parse_mountinfo(host + "91 31 0:91 / /sys/fs/cgroup rw - tmpfs none rw\n"),
+                    Catch::Contains("no cgroup filesystem is mounted"));
+  // A cgroup2 mounted on top of the hidden one is what is seen.
+  Layout remounted = parse_mountinfo(
+      host + "91 31 0:91 / /sys/fs/cgroup rw - tmpfs none rw\n"
+             "92 91 0:38 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n");
+  CHECK(remounted.mode == Mode::Unified);
+  CHECK(remounted.unified.mountpoint == "/sys/fs/cgroup");
+  // A mount beside the cgroup (not above it) hides nothing.
+  Layout beside = parse_mountinfo(host + "93 31 0:93 / /sys/fs/cgroup/other rw - tmpfs none rw\n");
+  CHECK(beside.mode == Mode::Hybrid);
+}
+
 TEST_CASE("/proc/<pid>/cgroup lines are split into controllers and path", "[cgroups]") {
   auto lines =
       parse_proc_cgroup("4:memory:/a/b\n2:cpuacct,cpu:/\n1:name=systemd:/s\n0::/user.slice\n");
