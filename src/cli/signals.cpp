@@ -19,6 +19,9 @@ namespace {
 constexpr std::array kForwarded{SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
 
 volatile sig_atomic_t g_target = 0;
+// Signals that came before the process existed, one bit per kForwarded entry:
+// delivered as soon as it does.
+volatile sig_atomic_t g_pending = 0;
 volatile pid_t g_owner = 0;
 std::array<struct sigaction, kForwarded.size()> g_previous{};
 
@@ -31,6 +34,9 @@ void forward(int sig) {
     ::raise(sig);
   } else if (g_target > 0) {
     ::kill(g_target, sig);
+  } else {
+    for (std::size_t i = 0; i < kForwarded.size(); ++i)
+      if (kForwarded[i] == sig) g_pending = g_pending | (1 << i);
   }
   errno = saved_errno;
 }
@@ -39,6 +45,7 @@ void forward(int sig) {
 
 SignalForwarder::SignalForwarder() {
   g_target = 0;
+  g_pending = 0;
   g_owner = getpid();
   struct sigaction action{};
   action.sa_handler = forward;
@@ -53,6 +60,17 @@ SignalForwarder::~SignalForwarder() {
   g_target = 0;
 }
 
-void SignalForwarder::forward_to(pid_t pid) { g_target = pid; }
+void SignalForwarder::forward_to(pid_t pid) {
+  // Blocked while we switch over, so no signal falls between pending and target.
+  sigset_t forwarded, previous;
+  sigemptyset(&forwarded);
+  for (int sig : kForwarded) sigaddset(&forwarded, sig);
+  ::sigprocmask(SIG_BLOCK, &forwarded, &previous);
+  g_target = pid;
+  for (std::size_t i = 0; i < kForwarded.size(); ++i)
+    if (g_pending & (1 << i)) ::kill(pid, kForwarded[i]);
+  g_pending = 0;
+  ::sigprocmask(SIG_SETMASK, &previous, nullptr);
+}
 
 }  // namespace skiff::cli
