@@ -82,6 +82,7 @@ oci::Process exec_process_spec(const oci::Spec& spec, const ExecOptions& options
     if (process.terminal) runtime::setup_terminal(process, console_fd);
     if (console_fd >= 0) ::close(console_fd);
     runtime::apply_rlimits(process);
+    runtime::keep_only_inherited_fds(options.preserve_fds);
     runtime::load_seccomp_at(seccomp, process, security::SeccompStage::BeforeCapabilities, sync);
     security::prepare_capabilities(process);
     runtime::switch_user(process);
@@ -91,7 +92,7 @@ oci::Process exec_process_spec(const oci::Spec& spec, const ExecOptions& options
       throw_errno("process.noNewPrivileges");
     std::string path = runtime::resolve_executable(process);
     runtime::load_seccomp_at(seccomp, process, security::SeccompStage::EndOfSetup, sync);
-    runtime::exec_process(process, path, options.preserve_fds, seccomp);
+    runtime::exec_process(process, path, seccomp);
   } catch (const Error& e) {
     try {
       sync.send(SyncType::Error, e.err(), e.what());

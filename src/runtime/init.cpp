@@ -119,6 +119,7 @@ void setup_container(const InitConfig& config, std::string& path, std::string& h
   create_working_directory(process);
   apply_rlimits(process);
   apply_oom_score_adj(process);
+  keep_only_inherited_fds(config.preserve_fds);
   load_seccomp_at(config.seccomp, process, security::SeccompStage::BeforeCapabilities, *config.sync);
   security::prepare_capabilities(process);
   switch_user(process);
@@ -150,7 +151,7 @@ void run_init(const InitConfig& config) {
   try {
     wait_for_start(config.fifo_fd);  // kept open: execve closes it, which tells `start`
     run_hooks(config.spec->hooks.start_container, "startContainer", state_for_hooks(hook_state, "running"));
-    exec_process(*config.spec->process, path, config.preserve_fds, config.seccomp);
+    exec_process(*config.spec->process, path, config.seccomp);
   } catch (const std::exception& e) {
     // Nobody listens any more: stderr is the container's, as for runc.
     std::string message = std::string("skiff init: ") + e.what() + "\n";

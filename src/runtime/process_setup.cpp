@@ -138,15 +138,18 @@ void redirect_stdio(const std::array<int, 3>& stdio) {
   }
 }
 
-void exec_process(const oci::Process& process, const std::string& path, int preserve_fds,
+void keep_only_inherited_fds(int preserve_fds) {
+  for (int fd = 3; fd < 3 + preserve_fds; ++fd) ::fcntl(fd, F_SETFD, 0);
+  cloexec_from(3 + preserve_fds);
+}
+
+void exec_process(const oci::Process& process, const std::string& path,
                   const security::SeccompProgram* seccomp) {
   // The container starts with no signal blocked, whatever its caller masks
   // (the shim blocks SIGCHLD for its signalfd).
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  for (int fd = 3; fd < 3 + preserve_fds; ++fd) ::fcntl(fd, F_SETFD, 0);
-  cloexec_from(3 + preserve_fds);
   std::vector<char*> argv, envp;
   for (const auto& arg : process.args) argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);

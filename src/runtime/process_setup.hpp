@@ -27,9 +27,13 @@ void change_directory(const oci::Process& process);
 void create_working_directory(const oci::Process& process);
 // Find args[0] on the container's PATH (runc: executable file not found in $PATH).
 std::string resolve_executable(const oci::Process& process);
-// Keep fds 0..2 and the preserved 3..3+preserve_fds-1 across exec, then execve;
-// a seccomp filter whose stage is BeforeExec is loaded right before it.
-[[noreturn]] void exec_process(const oci::Process& process, const std::string& path, int preserve_fds,
+// Keep fds 0..2 and the preserved 3..3+preserve_fds-1 across exec, every other
+// fd close-on-exec. Called before the first seccomp stage: a profile may deny
+// or not know close_range (runtime-tools' does not).
+void keep_only_inherited_fds(int preserve_fds);
+// execve, after loading a seccomp filter whose stage is BeforeExec; fds must
+// already be sorted out by keep_only_inherited_fds.
+[[noreturn]] void exec_process(const oci::Process& process, const std::string& path,
                                const security::SeccompProgram* seccomp = nullptr);
 
 }  // namespace skiff::runtime
