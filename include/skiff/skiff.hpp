@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include <array>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <optional>
@@ -102,7 +103,8 @@ struct ProcessInfo {
 // Usage counters of a container's cgroup.
 struct ContainerStats {
   int cgroup_version = 0;  // 1 (v1 or hybrid hosts) or 2; 0 when it has no cgroup
-  // runc's `events --stats` data: {"cpu": ..., "memory": ..., "pids": ...}.
+  // runc's `events --stats` data, every section present (empty when the
+  // controller is absent): {"cpu":{...},"memory":{...},"pids":{...},"blkio":{...},"hugetlb":{...}}.
   std::string json = "{}";
   uint64_t oom_kills = 0;  // OOM kills in the cgroup so far
 };
@@ -132,12 +134,24 @@ class Runtime {
   ContainerState state(const std::string& id) const;
   std::vector<ContainerState> list() const;
   std::vector<pid_t> pids(const std::string& id) const;
-  ContainerStats stats(const std::string& id) const;
-  // Apply a runtime-spec linux.resources JSON document to a live container.
-  void update(const std::string& id, const std::string& resources_json);
 
   void pause(const std::string& id);
   void resume(const std::string& id);
+
+  // Change the limits of a created, running or paused container. resources_json
+  // is a runtime-spec linux.resources object; what it leaves out keeps its
+  // value. The new values are recorded in the container's config.
+  void update(const std::string& id, const std::string& resources_json);
+  // The counters of the container's cgroup, in any state until it is removed
+  // (a stopped container's cgroup still tells whether it was OOM-killed).
+  ContainerStats stats(const std::string& id) const;
+  // Receives one event: type "stats" (data as stats().json) or "oom" (data empty).
+  // Returning false ends the stream.
+  using EventSink = std::function<bool(std::string_view type, std::string_view data_json)>;
+  // Stream events until the container stops or the sink says stop: "stats"
+  // at once and then every interval (zero: never), "oom" on each OOM kill.
+  void events(const std::string& id, std::chrono::milliseconds interval,
+              const EventSink& sink) const;
 
   [[nodiscard]] const RuntimeOptions& options() const { return options_; }
 

@@ -61,6 +61,10 @@ class Cgroup {
 
   // What to record in the state so a later command can reopen it.
   virtual nlohmann::json to_json() const = 0;
+
+  // A non-blocking fd that polls readable when oom_kills() may have grown
+  // (cgroups/oom_watch.hpp); invalid without a memory controller.
+  virtual UniqueFd watch_oom() const = 0;
 };
 
 // The cgroup for a container: path is linux.cgroupsPath, as runc's cgroupfs

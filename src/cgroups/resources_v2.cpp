@@ -4,6 +4,7 @@
 #include "cgroups/files.hpp"
 #include "cgroups/plan.hpp"
 #include "cgroups/resources.hpp"
+#include "cgroups/v2.hpp"
 #include "util/error.hpp"
 
 namespace skiff::cgroups {
@@ -39,8 +40,7 @@ void plan_memory(Plan& out, const Field& memory) {
   if (memory.has("swappiness") && memory.raw("swappiness") != nlohmann::json(-1) &&
       memory.raw("swappiness") != nlohmann::json(UINT64_MAX))
     throw_error(memory.path("swappiness"), "not supported on cgroup v2");
-  if (memory.boolean("disableOOMKiller").value_or(false))
-    throw_error(memory.path("disableOOMKiller"), "not supported on cgroup v2");
+  // disableOOMKiller: cgroup v2 has no switch for it; runc and crun ignore it there too.
 }
 
 // cpu.shares (2..262144) to cpu.weight (1..10000), as runc and crun.
@@ -122,7 +122,20 @@ bool reserved_core_file(std::string_view name) {
   return false;
 }
 
-void plan_unified(Plan& out, const Field& resources) {
+// A unified key must name a controller the cgroup can have (its file appears
+// once the controller is enabled) or an existing cgroup core file.
+void check_unified_file(const Field& unified, const std::string& key,
+                        const std::string& controller, const Probe& probe) {
+  if (controller == "cgroup") {
+    if (!probe.read("", key)) throw_error(unified.path(key), "no such cgroup file");
+    return;
+  }
+  auto available = probe.read("", "cgroup.controllers");
+  if (available && !has_word(*available, controller))
+    throw_error(unified.path(key), "cgroup controller \"" + controller + "\" is not available");
+}
+
+void plan_unified(Plan& out, const Field& resources, const Probe& probe) {
   auto unified = resources.object("unified");
   if (!unified) return;
   for (const auto& key : unified->keys()) {
@@ -132,6 +145,7 @@ void plan_unified(Plan& out, const Field& resources) {
         reserved_core_file(key))
       throw_error(unified->path(key), "not a cgroup file the container may set");
     std::string controller = key.substr(0, dot);
+    check_unified_file(*unified, key, controller, probe);
     out.add(unified->path(key), controller == "cgroup" ? "" : controller, key, *value);
   }
 }
@@ -156,7 +170,7 @@ std::vector<Write> plan_v2(const nlohmann::json& resources, const Probe& probe) 
     throw_error(network->path(), "net_cls and net_prio do not exist on cgroup v2");
   plan::add_rdma(out, r);
   // Last, so explicit unified values win over the translated ones.
-  plan_unified(out, r);
+  plan_unified(out, r, probe);
   return out.take();
 }
 

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <map>
 #include <sstream>
@@ -81,6 +83,110 @@ Json throttling(const Counters& cpu_stat, uint64_t time_ns) {
   return out;
 }
 
+// Host huge page sizes in the cgroup file spelling: "hugepages-2048kB" -> "2MB".
+std::vector<std::string> huge_page_sizes() {
+  std::vector<std::string> sizes;
+  for (const auto& name : sub_dirs("/sys/kernel/mm/hugepages")) {
+    if (!name.starts_with("hugepages-") || !name.ends_with("kB")) continue;
+    uint64_t kb = std::strtoull(name.c_str() + 10, nullptr, 10);
+    if (kb == 0) continue;
+    sizes.push_back(kb % (1024 * 1024) == 0 ? std::to_string(kb / (1024 * 1024)) + "GB"
+                    : kb % 1024 == 0        ? std::to_string(kb / 1024) + "MB"
+                                            : std::to_string(kb) + "KB");
+  }
+  return sizes;
+}
+
+// {"2MB": {"usage", "max", "failcnt"}}; v2 names first (also a hybrid host's cgroup2), then v1.
+Json hugetlb(const Probe& probe) {
+  Json out = Json::object();
+  for (const auto& size : huge_page_sizes()) {
+    std::string prefix = "hugetlb." + size;
+    Json entry = Json::object();
+    if (auto current = number(probe, "hugetlb", prefix + ".current")) {
+      entry["usage"] = *current;
+      entry["failcnt"] = get(parse_counters(probe.read("hugetlb", prefix + ".events")), "max");
+    } else if (auto usage = number(probe, "hugetlb", prefix + ".usage_in_bytes")) {
+      entry["usage"] = *usage;
+      put(entry, "max", number(probe, "hugetlb", prefix + ".max_usage_in_bytes"));
+      entry["failcnt"] = number(probe, "hugetlb", prefix + ".failcnt").value_or(0);
+    }
+    if (!entry.empty()) out[size] = entry;
+  }
+  return out;
+}
+
+// "8:0 Read 4096" lines of a v1 blkio file (the "Total" line has no device).
+Json blkio_entries_v1(const std::optional<std::string>& text) {
+  Json out = Json::array();
+  std::istringstream in(text.value_or(""));
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream fields(line);
+    std::string device, op;
+    uint64_t value = 0;
+    unsigned major = 0, minor = 0;
+    if (!(fields >> device >> op >> value)) continue;
+    if (std::sscanf(device.c_str(), "%u:%u", &major, &minor) != 2) continue;
+    out.push_back({{"major", major}, {"minor", minor}, {"op", op}, {"value", value}});
+  }
+  return out;
+}
+
+Json blkio_v1(const Probe& probe) {
+  Json out = Json::object();
+  // CFQ/BFQ files when the scheduler fills them, else the throttle layer's counters.
+  for (auto [key, suffix] : {std::pair{"ioServiceBytesRecursive", "io_service_bytes_recursive"},
+                             std::pair{"ioServicedRecursive", "io_serviced_recursive"}}) {
+    Json entries = blkio_entries_v1(probe.read("blkio", std::string("blkio.") + suffix));
+    if (entries.empty())
+      entries = blkio_entries_v1(probe.read("blkio", std::string("blkio.throttle.") + suffix));
+    if (!entries.empty()) out[key] = entries;
+  }
+  return out;
+}
+
+// io.stat: "8:0 rbytes=1 wbytes=2 rios=3 wios=4 dbytes=0 dios=0".
+Json blkio_v2(const Probe& probe) {
+  static constexpr struct {
+    std::string_view key;
+    const char* section;
+    const char* op;
+  } kIoStat[] = {{"rbytes", "ioServiceBytesRecursive", "Read"},
+                 {"wbytes", "ioServiceBytesRecursive", "Write"},
+                 {"dbytes", "ioServiceBytesRecursive", "Discard"},
+                 {"rios", "ioServicedRecursive", "Read"},
+                 {"wios", "ioServicedRecursive", "Write"},
+                 {"dios", "ioServicedRecursive", "Discard"}};
+  Json out = Json::object();
+  std::istringstream in(probe.read("io", "io.stat").value_or(""));
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream fields(line);
+    std::string device, pair;
+    unsigned major = 0, minor = 0;
+    if (!(fields >> device) || std::sscanf(device.c_str(), "%u:%u", &major, &minor) != 2) continue;
+    while (fields >> pair) {
+      auto eq = pair.find('=');
+      if (eq == std::string::npos) continue;
+      for (const auto& k : kIoStat)
+        if (pair.compare(0, eq, k.key) == 0)
+          out[k.section].push_back({{"major", major},
+                                    {"minor", minor},
+                                    {"op", k.op},
+                                    {"value", std::strtoull(pair.c_str() + eq + 1, nullptr, 10)}});
+    }
+  }
+  return out;
+}
+
+// runc's event_count: memory.events on v2; v1 only counts OOM kills.
+Json memory_events(const Counters& events) {
+  return {{"low", get(events, "low")},
+          {"high", get(events, "high")},
+          {"max", get(events, "max")},
+          {"oom", get(events, "oom")},
+          {"oom_kill", get(events, "oom_kill")}};
+}
+
 }  // namespace
 
 Json stats_v1(const Probe& probe) {
@@ -117,8 +223,12 @@ Json stats_v1(const Probe& probe) {
     memory["raw"] = raw;
     memory["cache"] = get(raw, "cache");
   }
+  if (auto oom = parse_counters(probe.read("memory", "memory.oom_control")); !oom.empty())
+    memory["event_count"] = memory_events({{"oom_kill", get(oom, "oom_kill")}});
   add_section(stats, "memory", memory);
   add_section(stats, "pids", pids(probe));
+  add_section(stats, "blkio", blkio_v1(probe));
+  add_section(stats, "hugetlb", hugetlb(probe));
   return stats;
 }
 
@@ -154,8 +264,12 @@ Json stats_v2(const Probe& probe) {
     memory["raw"] = raw;
     memory["cache"] = get(raw, "file");
   }
+  if (auto events = parse_counters(probe.read("memory", "memory.events")); !events.empty())
+    memory["event_count"] = memory_events(events);
   add_section(stats, "memory", memory);
   add_section(stats, "pids", pids(probe));
+  add_section(stats, "blkio", blkio_v2(probe));
+  add_section(stats, "hugetlb", hugetlb(probe));
   return stats;
 }
 

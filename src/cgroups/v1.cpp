@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "cgroups/files.hpp"
+#include "cgroups/oom_watch.hpp"
 #include "util/error.hpp"
 
 namespace skiff::cgroups {
@@ -98,8 +99,9 @@ void CgroupV1::add_process(pid_t pid) {
 
 std::optional<std::string> CgroupV1::read(std::string_view controller,
                                           std::string_view file) const {
-  const V1Dir* d = find(controller);
-  return d ? read_optional(join_path(d->dir, file)) : std::nullopt;
+  if (const V1Dir* d = find(controller)) return read_optional(join_path(d->dir, file));
+  // A hybrid host's cgroup2 part holds what v1 lacks (hugetlb here).
+  return unified_ ? unified_->read(controller, file) : std::nullopt;
 }
 
 void CgroupV1::write(const Write& w) {
@@ -192,6 +194,11 @@ void CgroupV1::kill_all(int sig) {
       throw_errno("signalling pid " + std::to_string(pid), err);
     }
   if (froze) thaw();
+}
+
+UniqueFd CgroupV1::watch_oom() const {
+  const V1Dir* d = find("memory");
+  return d ? watch_oom_control(d->dir) : UniqueFd();
 }
 
 nlohmann::json CgroupV1::to_json() const {

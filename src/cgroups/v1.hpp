@@ -37,6 +37,7 @@ class CgroupV1 final : public Cgroup, private Probe {
   void kill_all(int sig) override;
   nlohmann::json stats() const override { return stats_v1(*this); }
   uint64_t oom_kills() const override { return oom_kills_v1(*this); }
+  UniqueFd watch_oom() const override;
   nlohmann::json to_json() const override;
 
   static std::unique_ptr<CgroupV1> from_json(const nlohmann::json& saved);

@@ -9,6 +9,7 @@
 
 #include "cgroups/devices_bpf.hpp"
 #include "cgroups/files.hpp"
+#include "cgroups/oom_watch.hpp"
 #include "util/error.hpp"
 
 namespace skiff::cgroups {
@@ -134,6 +135,7 @@ void CgroupV2::write(const Write& w) {
   if (!w.controller.empty()) ensure_controller(w.field, w.controller);
   int err = try_write(dir_, w.file, w.value);
   if (err == ENOENT && w.if_exists) return;
+  if (err == ENOENT) throw_error(w.field, "the cgroup has no file " + w.file);
   if (err) throw_errno(w.field + ": writing " + w.file, err);
 }
 
@@ -182,6 +184,8 @@ void CgroupV2::kill_all(int sig) {
   }
   signal_all(pids(), sig, dir_);
 }
+
+UniqueFd CgroupV2::watch_oom() const { return watch_memory_events(dir_); }
 
 nlohmann::json CgroupV2::to_json() const {
   return {{"driver", "cgroup2"}, {"mountpoint", mountpoint_}, {"path", path_}};

@@ -30,6 +30,7 @@ class CgroupV2 final : public Cgroup, private Probe {
   void kill_all(int sig) override;
   nlohmann::json stats() const override { return stats_v2(*this); }
   uint64_t oom_kills() const override { return oom_kills_v2(*this); }
+  UniqueFd watch_oom() const override;
   nlohmann::json to_json() const override;
 
   static std::unique_ptr<CgroupV2> from_json(const nlohmann::json& saved);
@@ -40,9 +41,10 @@ class CgroupV2 final : public Cgroup, private Probe {
   void undo_create() noexcept;
   [[nodiscard]] const std::string& dir() const { return dir_; }
 
- private:
   std::optional<std::string> read(std::string_view controller,
                                   std::string_view file) const override;
+
+ private:
   bool has_v1(std::string_view) const override { return false; }
 
   // Directories from the hierarchy root down to the parent of ours.

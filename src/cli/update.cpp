@@ -1,7 +1,5 @@
 // skiff update: change a container's resource limits, from runc's flags or
 // from a linux.resources JSON document (-r FILE, "-" for stdin).
-// libskiff has no update call yet: the request is parsed and checked, then
-// refused with a clear message.
 #include <cctype>
 #include <map>
 #include <fstream>
@@ -117,6 +115,13 @@ nlohmann::json resources_from_flags(const std::map<std::string, std::string>& va
   return resources;
 }
 
+// runc spells it --cpu-share; --cpu-shares (the spec's field) is accepted too.
+std::string flag_names(const Flag& flag) {
+  std::string names = std::string("--") + flag.name;
+  if (std::string_view(flag.name) == "cpu-share") names += ",--cpu-shares";
+  return names;
+}
+
 }  // namespace
 
 Action add_update(CLI::App& app) {
@@ -127,7 +132,7 @@ Action add_update(CLI::App& app) {
                   "path to the file containing the resources to update or '-' to read from the standard input");
   for (const Flag& flag : kFlags) {
     cmd->add_option_function<std::string>(
-        std::string("--") + flag.name, [a, name = std::string(flag.name)](const std::string& v) { a->values[name] = v; },
+        flag_names(flag), [a, name = std::string(flag.name)](const std::string& v) { a->values[name] = v; },
         flag.help);
   }
   cmd->footer("With -r, the file holds a runtime-spec linux.resources object and the other flags are ignored.");
@@ -135,9 +140,9 @@ Action add_update(CLI::App& app) {
     require_exactly(*cmd, a->args, 1);
     const nlohmann::json resources =
         a->resources_file.empty() ? resources_from_flags(a->values) : read_resources(a->resources_file);
-    (void)ctx.runtime().state(a->args[0]);
     ctx.logger.log(LogLevel::Debug, "update " + a->args[0] + ": " + resources.dump());
-    throw_error("update", "updating resources of a running container is not supported yet");
+    ctx.runtime().update(a->args[0], resources.dump());
+    return 0;
   };
 }
 

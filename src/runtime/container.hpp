@@ -7,6 +7,7 @@
 #include "cgroups/cgroup.hpp"
 #include "runtime/state.hpp"
 #include "skiff/skiff.hpp"
+#include "util/fd.hpp"
 
 namespace skiff::runtime {
 
@@ -16,6 +17,11 @@ std::string hook_state_json(const SavedState& saved, Status status);
 // The recorded cgroup of a container, or nullptr when none was recorded.
 std::unique_ptr<cgroups::Cgroup> container_cgroup(const SavedState& saved);
 bool container_frozen(const SavedState& saved);
+// The status now: the recorded one corrected by the init's liveness and the freezer.
+Status live_status(const StateStore& store, const SavedState& saved);
+
+// A pidfd for the init, valid only while it is the very process we started.
+UniqueFd open_init(const SavedState& saved);
 
 // Block until the process behind pidfd exits (reaping it when it is ours).
 void wait_for_exit(pid_t pid, int pidfd);

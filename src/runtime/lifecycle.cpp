@@ -52,6 +52,16 @@ void wait_for_exit(pid_t pid, int pidfd) {
   }
 }
 
+UniqueFd open_init(const SavedState& saved) {
+  UniqueFd pidfd(runtime::pidfd_open(saved.pid));
+  if (!pidfd || !runtime::process_is_ours(saved.pid, saved.start_time)) return UniqueFd();
+  return pidfd;
+}
+
+Status live_status(const StateStore& store, const SavedState& saved) {
+  return store.status(saved, container_frozen(saved));
+}
+
 void log(const RuntimeOptions& options, LogLevel level, const std::string& message) {
   if (options.log) options.log(level, message);
 }
@@ -60,19 +70,10 @@ void log(const RuntimeOptions& options, LogLevel level, const std::string& messa
 
 namespace {
 
+using runtime::live_status;
+using runtime::open_init;
 using runtime::SavedState;
 using runtime::StateStore;
-
-Status live_status(const StateStore& store, const SavedState& saved) {
-  return store.status(saved, runtime::container_frozen(saved));
-}
-
-// A pidfd for the init that is guaranteed to be the process we started.
-UniqueFd open_init(const SavedState& saved) {
-  UniqueFd pidfd(runtime::pidfd_open(saved.pid));
-  if (!pidfd || !runtime::process_is_ours(saved.pid, saved.start_time)) return UniqueFd();
-  return pidfd;
-}
 
 oci::Hooks saved_hooks(const SavedState& saved) {
   try {
@@ -266,28 +267,6 @@ std::vector<pid_t> Runtime::pids(const std::string& id) const {
   SavedState saved = StateStore(options_.root).load(id);
   auto cgroup = runtime::container_cgroup(saved);
   return cgroup ? cgroup->pids() : std::vector<pid_t>{};
-}
-
-ContainerStats Runtime::stats(const std::string& id) const {
-  SavedState saved = StateStore(options_.root).load(id);
-  ContainerStats stats;
-  auto cgroup = runtime::container_cgroup(saved);
-  if (!cgroup) return stats;
-  stats.cgroup_version = saved.cgroup.value("driver", "") == "cgroup2" ? 2 : 1;
-  stats.json = cgroup->stats().dump();
-  stats.oom_kills = cgroup->oom_kills();
-  return stats;
-}
-
-void Runtime::update(const std::string& id, const std::string& resources_json) {
-  StateStore store(options_.root);
-  SavedState saved = store.load(id);
-  if (live_status(store, saved) == Status::Stopped) throw Error("container \"" + id + "\" is not running");
-  auto resources = nlohmann::json::parse(resources_json, nullptr, false);
-  if (!resources.is_object()) throw Error("linux.resources: invalid JSON object");
-  auto cgroup = runtime::container_cgroup(saved);
-  if (!cgroup) throw Error("container \"" + id + "\" has no cgroup to update");
-  cgroup->apply(resources);
 }
 
 void Runtime::pause(const std::string& id) {

@@ -1,6 +1,7 @@
 // cgroups: layout parsing, resource planning, and the driver for this host's
 // layout on real cgroups (v1/hybrid here, v2 in tools/cgroup2-tests).
 #include <fcntl.h>
+#include <poll.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
@@ -23,6 +24,7 @@
 #include "cgroups/files.hpp"
 #include "cgroups/layout.hpp"
 #include "cgroups/resources.hpp"
+#include "cgroups/stats.hpp"
 #include "cgroups/v2.hpp"
 #include "skiff/error.hpp"
 
@@ -543,12 +545,38 @@ TEST_CASE("a process over memory.limit is OOM-killed and counted", "[cgroups]") 
     std::vector<char> memory(64 << 20, 1);  // touches every page
     return memory[12345] == 1 ? 0 : 1;
   });
+  skiff::UniqueFd watch = cgroup->watch_oom();
+  REQUIRE(watch.valid());
   cgroup->add_process(child.pid);
   child.start();
   int status = child.wait_status();
   CHECK(WIFSIGNALED(status));
   CHECK(WTERMSIG(status) == SIGKILL);
   CHECK(cgroup->oom_kills() >= 1);
+  // The watch fd (inotify on memory.events, or the v1 eventfd) woke up.
+  pollfd p{watch.get(), POLLIN, 0};
+  CHECK(::poll(&p, 1, 5000) == 1);
+  CHECK(cgroup->stats()["memory"]["event_count"]["oom_kill"].get<uint64_t>() >= 1);
+}
+
+TEST_CASE("stats: io.stat and v1 blkio lines become runc's blkio entries", "[cgroups]") {
+  FixedProbe v2;
+  v2.files["io.stat"] = "8:0 rbytes=4096 wbytes=8192 rios=1 wios=2 dbytes=0 dios=0\n";
+  json io = stats_v2(v2)["blkio"];
+  INFO(io.dump());
+  CHECK(io["ioServiceBytesRecursive"][0] ==
+        json({{"major", 8}, {"minor", 0}, {"op", "Read"}, {"value", 4096}}));
+  CHECK(io["ioServiceBytesRecursive"][1]["value"] == 8192);
+  CHECK(io["ioServicedRecursive"][1] ==
+        json({{"major", 8}, {"minor", 0}, {"op", "Write"}, {"value", 2}}));
+  FixedProbe v1;
+  v1.files["blkio.throttle.io_service_bytes_recursive"] =
+      "253:1 Read 512\n253:1 Write 1024\nTotal 1536\n";
+  json blkio = stats_v1(v1)["blkio"];
+  INFO(blkio.dump());
+  REQUIRE(blkio["ioServiceBytesRecursive"].size() == 2);
+  CHECK(blkio["ioServiceBytesRecursive"][1] ==
+        json({{"major", 253}, {"minor", 1}, {"op", "Write"}, {"value", 1024}}));
 }
 
 TEST_CASE("a kernel refusal names the resource field and the file", "[cgroups]") {
