@@ -15,6 +15,7 @@
 #include "security/capabilities.hpp"
 #include "runtime/process_setup.hpp"
 #include "runtime/seccomp_runtime.hpp"
+#include "runtime/wasm_entry.hpp"
 #include "util/error.hpp"
 #include "util/fd.hpp"
 
@@ -86,7 +87,13 @@ std::string state_for_hooks(const std::string& text, const char* status) {
   return state.dump();
 }
 
-void setup_container(const InitConfig& config, std::string& path, std::string& hook_state) {
+// What the init runs at start: a native executable or a wasm module.
+struct Entrypoint {
+  std::string path;
+  std::unique_ptr<wasm::Program> module;
+};
+
+void setup_container(const InitConfig& config, Entrypoint& entrypoint, std::string& hook_state) {
   const oci::Spec& spec = *config.spec;
   const oci::Process& process = *spec.process;
   // Die with the parent while it still drives the setup.
@@ -119,7 +126,9 @@ void setup_container(const InitConfig& config, std::string& path, std::string& h
   create_working_directory(process);
   apply_rlimits(process);
   apply_oom_score_adj(process);
-  keep_only_inherited_fds(config.preserve_fds);
+  entrypoint.module = load_wasm_entrypoint(spec);
+  if (entrypoint.module) close_inherited_fds(config.preserve_fds, {config.sync->fd(), config.fifo_fd});
+  else keep_only_inherited_fds(config.preserve_fds);
   load_seccomp_at(config.seccomp, process, security::SeccompStage::BeforeCapabilities, *config.sync);
   security::prepare_capabilities(process);
   switch_user(process);
@@ -127,7 +136,7 @@ void setup_container(const InitConfig& config, std::string& path, std::string& h
   change_directory(process);
   if (process.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
     throw_errno("process.noNewPrivileges");
-  path = resolve_executable(process);
+  if (!entrypoint.module) entrypoint.path = resolve_executable(process);
   load_seccomp_at(config.seccomp, process, security::SeccompStage::EndOfSetup, *config.sync);
   ::prctl(PR_SET_PDEATHSIG, 0);
 }
@@ -135,9 +144,10 @@ void setup_container(const InitConfig& config, std::string& path, std::string& h
 }  // namespace
 
 void run_init(const InitConfig& config) {
-  std::string path, hook_state;
+  Entrypoint entrypoint;
+  std::string hook_state;
   try {
-    setup_container(config, path, hook_state);
+    setup_container(config, entrypoint, hook_state);
     config.sync->send(SyncType::Ready);
     config.sync->close();
   } catch (const std::exception& e) {
@@ -151,7 +161,11 @@ void run_init(const InitConfig& config) {
   try {
     wait_for_start(config.fifo_fd);  // kept open: execve closes it, which tells `start`
     run_hooks(config.spec->hooks.start_container, "startContainer", state_for_hooks(hook_state, "running"));
-    exec_process(*config.spec->process, path, config.seccomp);
+    if (entrypoint.module) {
+      ::close(config.fifo_fd);  // tells `start` the process runs, as execve would
+      run_wasm_entrypoint(*entrypoint.module, *config.spec->process, config.seccomp);
+    }
+    exec_process(*config.spec->process, entrypoint.path, config.seccomp);
   } catch (const std::exception& e) {
     // Nobody listens any more: stderr is the container's, as for runc.
     std::string message = std::string("skiff init: ") + e.what() + "\n";

@@ -102,12 +102,8 @@ void create_working_directory(const oci::Process& process) {
   }
 }
 
-std::string resolve_executable(const oci::Process& process) {
+std::string find_on_path(const oci::Process& process, bool (*usable)(const std::string&)) {
   const std::string& name = process.args.at(0);
-  if (name.find('/') != std::string::npos) {
-    if (!is_executable_file(name)) throw_errno("process.args[0]: " + name);
-    return name;
-  }
   std::string path = env_value(process.env, "PATH");
   if (path.empty()) path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
   size_t start = 0;
@@ -117,10 +113,21 @@ std::string resolve_executable(const oci::Process& process) {
     std::string dir = path.substr(start, end - start);
     if (dir.empty()) dir = ".";
     std::string candidate = dir + "/" + name;
-    if (is_executable_file(candidate)) return candidate;
+    if (usable(candidate)) return candidate;
     start = end + 1;
   }
-  throw Error("process.args[0]: exec: \"" + name + "\": executable file not found in $PATH");
+  return {};
+}
+
+std::string resolve_executable(const oci::Process& process) {
+  const std::string& name = process.args.at(0);
+  if (name.find('/') != std::string::npos) {
+    if (!is_executable_file(name)) throw_errno("process.args[0]: " + name);
+    return name;
+  }
+  std::string found = find_on_path(process, is_executable_file);
+  if (found.empty()) throw Error("process.args[0]: exec: \"" + name + "\": executable file not found in $PATH");
+  return found;
 }
 
 void redirect_stdio(const std::array<int, 3>& stdio) {
@@ -143,19 +150,23 @@ void keep_only_inherited_fds(int preserve_fds) {
   cloexec_from(3 + preserve_fds);
 }
 
-void exec_process(const oci::Process& process, const std::string& path,
-                  const security::SeccompProgram* seccomp) {
+void prepare_to_run(const oci::Process& process, const security::SeccompProgram* seccomp) {
   // The container starts with no signal blocked, whatever its caller masks
   // (the shim blocks SIGCHLD for its signalfd).
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  security::load_seccomp_at(seccomp, process.no_new_privileges, security::SeccompStage::BeforeExec);
+}
+
+void exec_process(const oci::Process& process, const std::string& path,
+                  const security::SeccompProgram* seccomp) {
   std::vector<char*> argv, envp;
   for (const auto& arg : process.args) argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);
   for (const auto& entry : process.env) envp.push_back(const_cast<char*>(entry.c_str()));
   envp.push_back(nullptr);
-  security::load_seccomp_at(seccomp, process.no_new_privileges, security::SeccompStage::BeforeExec);
+  prepare_to_run(process, seccomp);
   ::execve(path.c_str(), argv.data(), envp.data());
   throw_errno("process.args[0]: exec " + path);
 }

@@ -27,10 +27,16 @@ void change_directory(const oci::Process& process);
 void create_working_directory(const oci::Process& process);
 // Find args[0] on the container's PATH (runc: executable file not found in $PATH).
 std::string resolve_executable(const oci::Process& process);
+// The first PATH entry joined with args[0] (a bare name) that `usable`
+// accepts, or "".
+std::string find_on_path(const oci::Process& process, bool (*usable)(const std::string&));
 // Keep fds 0..2 and the preserved 3..3+preserve_fds-1 across exec, every other
 // fd close-on-exec. Called before the first seccomp stage: a profile may deny
 // or not know close_range (runtime-tools' does not).
 void keep_only_inherited_fds(int preserve_fds);
+// Reset the signal mask and load a seccomp filter whose stage is BeforeExec:
+// the last steps before the container's code runs (execve or a wasm module).
+void prepare_to_run(const oci::Process& process, const security::SeccompProgram* seccomp);
 // execve, after loading a seccomp filter whose stage is BeforeExec; fds must
 // already be sorted out by keep_only_inherited_fds.
 [[noreturn]] void exec_process(const oci::Process& process, const std::string& path,

@@ -1,0 +1,41 @@
+// Skiff's own small interface to the WebAssembly engine (Wasmtime, in
+// wasmtime_engine.cpp): nothing outside src/wasm/ includes Wasmtime headers.
+// The init loads the program during `create` (so a bad module fails the
+// create, naming the module) and runs it at `start` in place of execve.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace skiff::wasm {
+
+// A trap (unreachable, out-of-bounds access, stack overflow...) ends the
+// container like a native abort(): 128 + SIGABRT.
+inline constexpr int kTrapExitCode = 134;
+
+struct Preopen {
+  std::string host_path;   // in the init's view: inside the container
+  std::string guest_path;  // what the module sees
+  bool writable = true;
+};
+
+struct RunConfig {
+  std::vector<std::string> args;
+  std::vector<std::string> env;  // "NAME=value"
+  std::vector<Preopen> preopens;
+};
+
+class Program {
+ public:
+  virtual ~Program() = default;
+  // Runs the command to its end with stdio inherited; returns the exit code
+  // (proc_exit's, 0 when _start returns, kTrapExitCode on a trap).
+  virtual int run(const RunConfig& config) = 0;
+};
+
+// Reads and compiles the module (.wasm binary or .wat text) at path; throws
+// Error naming the module and the cause.
+std::unique_ptr<Program> load_program(const std::string& path);
+
+}  // namespace skiff::wasm

@@ -1,0 +1,209 @@
+// WebAssembly containers: a WASI command module as the entrypoint runs on the
+// embedded engine inside the same namespaces, rootfs and cgroup as a native
+// process. The module is tests/integration/wasm/probe.c, built with clang
+// --target=wasm32-wasi (WASM_PROBE).
+#include <sys/stat.h>
+
+#include <catch2/catch.hpp>
+
+#include "integration/harness.hpp"
+
+using namespace skiff_test;
+
+namespace {
+
+// A bundle running the probe module, copied to /bin/probe.wasm in its rootfs.
+Bundle probe_bundle(Sandbox& sb, std::vector<std::string> probe_args, fs::perms mode = fs::perms(0755)) {
+  std::vector<std::string> args{"/bin/probe.wasm"};
+  args.insert(args.end(), probe_args.begin(), probe_args.end());
+  Bundle b = sb.bundle(args);
+  fs::copy_file(WASM_PROBE, b.rootfs / "bin/probe.wasm", fs::copy_options::overwrite_existing);
+  fs::permissions(b.rootfs / "bin/probe.wasm", mode);
+  return b;
+}
+
+std::string readlink_in_proc(int pid, const std::string& ns) {
+  return read_link("/proc/" + std::to_string(pid) + "/ns/" + ns);
+}
+
+}  // namespace
+
+TEST_CASE("a wasm module as args[0] gets its args and env from process", "[wasm]") {
+  Sandbox sb;
+  SECTION("args") {
+    Bundle b = probe_bundle(sb, {"args", "two words", "x"});
+    Output out = sb.run(b);
+    INFO(out.describe());
+    CHECK(out.exit_code == 0);
+    CHECK(out.out == "argc=4\n/bin/probe.wasm\nargs\ntwo words\nx\n");
+    CHECK(out.err.empty());
+  }
+  SECTION("env") {
+    Bundle b = probe_bundle(sb, {"env", "GREETING", "EMPTY", "MISSING"});
+    b.config["process"]["env"].push_back("GREETING=ahoy there");
+    b.config["process"]["env"].push_back("EMPTY=");
+    Output out = sb.run(b);
+    INFO(out.describe());
+    CHECK(out.exit_code == 0);
+    CHECK(out.out == "GREETING=ahoy there\nEMPTY=\nMISSING unset\n");
+  }
+  SECTION("args[0] found on PATH") {
+    Bundle b = probe_bundle(sb, {"args"});
+    b.config["process"]["args"][0] = "probe.wasm";
+    Output out = sb.run(b);
+    INFO(out.describe());
+    CHECK(out.exit_code == 0);
+    CHECK(out.out == "argc=2\nprobe.wasm\nargs\n");
+  }
+}
+
+TEST_CASE("a wasm module sees the container's rootfs as / and its stdio", "[wasm]") {
+  Sandbox sb;
+  SECTION("reads a file of the rootfs") {
+    Bundle b = probe_bundle(sb, {"cat", "/etc/greeting"});
+    write_file(b.rootfs / "etc/greeting", "hello from the rootfs\n");
+    Output out = sb.run(b);
+    INFO(out.describe());
+    CHECK(out.exit_code == 0);
+    CHECK(out.out == "hello from the rootfs\n");
+  }
+  SECTION("cannot reach the host through ..") {
+    Bundle b = probe_bundle(sb, {"cat", "/../../../../etc/hostname"});
+    Output out = sb.run(b);
+    INFO(out.describe());
+    CHECK(out.out != read_file("/etc/hostname"));
+  }
+  SECTION("writes to /tmp") {
+    Bundle b = probe_bundle(sb, {"write", "/tmp/note", "written by wasm"});
+    b.config["root"]["readonly"] = false;
+    Output out = sb.run(b);
+    INFO(out.describe());
+    CHECK(out.exit_code == 0);
+    CHECK(out.out == "written by wasm");
+    CHECK(read_file(b.rootfs / "tmp/note") == "written by wasm");
+  }
+  SECTION("echoes stdin") {
+    Bundle b = probe_bundle(sb, {"echo"});
+    Output out = sb.run(b, std::string("line one\nline two\n"));
+    INFO(out.describe());
+    CHECK(out.exit_code == 0);
+    CHECK(out.out == "line one\nline two\n");
+  }
+}
+
+TEST_CASE("a wasm container exits with the module's code", "[wasm]") {
+  Sandbox sb;
+  SECTION("proc_exit") {
+    Output out = sb.run(probe_bundle(sb, {"exit", "42"}));
+    INFO(out.describe());
+    CHECK(out.exit_code == 42);
+  }
+  SECTION("main's return value") {
+    Output out = sb.run(probe_bundle(sb, {"no-such-command"}));
+    INFO(out.describe());
+    CHECK(out.exit_code == 2);
+    CHECK(out.err == "probe: unknown command no-such-command\n");
+  }
+  SECTION("a trap is 134 (128 + SIGABRT) with the trap on stderr") {
+    Output out = sb.run(probe_bundle(sb, {"trap"}));
+    INFO(out.describe());
+    CHECK(out.exit_code == 134);
+    CHECK(out.err.find("/bin/probe.wasm") != std::string::npos);
+    CHECK(out.err.find("unreachable") != std::string::npos);
+  }
+}
+
+TEST_CASE("crun's handler annotations choose the engine", "[wasm]") {
+  Sandbox sb;
+  SECTION("run.oci.handler=wasm runs a module without the exec bit") {
+    Bundle b = probe_bundle(sb, {"args"}, fs::perms(0644));
+    b.config["annotations"] = {{"run.oci.handler", "wasm"}};
+    Output out = sb.run(b);
+    INFO(out.describe());
+    CHECK(out.exit_code == 0);
+    CHECK(out.out == "argc=2\n/bin/probe.wasm\nargs\n");
+  }
+  SECTION("module.wasm.image/variant=compat-smart runs a .wasm args[0]") {
+    Bundle b = probe_bundle(sb, {"exit", "9"}, fs::perms(0644));
+    b.config["annotations"] = {{"module.wasm.image/variant", "compat-smart"}};
+    Output out = sb.run(b);
+    INFO(out.describe());
+    CHECK(out.exit_code == 9);
+  }
+  SECTION("wasm-smart leaves a native entrypoint native") {
+    Bundle b = sb.bundle({"sh", "-c", "echo native; cat /proc/1/comm; true"});
+    b.config["annotations"] = {{"run.oci.handler", "wasm-smart"}};
+    Output out = sb.run(b);
+    INFO(out.describe());
+    CHECK(out.exit_code == 0);
+    CHECK(out.out == "native\nsh\n");
+  }
+  SECTION("wasm leaves an ELF entrypoint native") {
+    Bundle b = sb.bundle({"true"});
+    b.config["annotations"] = {{"run.oci.handler", "wasm"}};
+    Output out = sb.run(b);
+    INFO(out.describe());
+    CHECK(out.exit_code == 0);
+  }
+  SECTION("a pod sandbox container is never wasm") {
+    Bundle b = probe_bundle(sb, {"args"});
+    b.config["annotations"] = {{"run.oci.handler", "wasm"}, {"io.kubernetes.cri.container-type", "sandbox"}};
+    Output out = sb.run(b);
+    INFO(out.describe());
+    CHECK(out.exit_code != 0);  // the kernel cannot execve a module
+    CHECK(out.out.empty());
+  }
+}
+
+TEST_CASE("a sleeping wasm container has its own namespaces and takes a native exec", "[wasm][lifecycle]") {
+  Sandbox sb;
+  Bundle b = probe_bundle(sb, {"sleep", "600"});
+  write_file(b.rootfs / "etc/greeting", "seen by exec\n");
+  b.save();
+  const std::string id = sb.new_id("wasm");
+  Output create = sb.skiff({"create", "--bundle", b.dir.string(), id});
+  INFO(create.describe());
+  REQUIRE(create.exit_code == 0);
+  REQUIRE(sb.skiff({"start", id}).exit_code == 0);
+  REQUIRE(sb.wait_for_status(id, "running"));
+  const int pid = sb.state(id).value("pid", 0);
+  REQUIRE(pid > 0);
+
+  for (const char* ns : {"pid", "mnt"}) {
+    CAPTURE(ns);
+    CHECK(readlink_in_proc(pid, ns) != readlink_in_proc(::getpid(), ns));
+  }
+  Output cat = sb.skiff({"exec", id, "cat", "/etc/greeting"});
+  INFO(cat.describe());
+  CHECK(cat.exit_code == 0);
+  CHECK(cat.out == "seen by exec\n");
+  Output pid_ns = sb.skiff({"exec", id, "readlink", "/proc/self/ns/pid"});
+  CHECK(trim(pid_ns.out) == readlink_in_proc(pid, "pid"));
+  Output ps = sb.skiff({"ps", id});
+  INFO(ps.describe());
+  CHECK(ps.exit_code == 0);
+  CHECK(ps.out.find(std::to_string(pid)) != std::string::npos);
+
+  CHECK(sb.skiff({"kill", id, "KILL"}).exit_code == 0);
+  CHECK(sb.wait_for_status(id, "stopped"));
+  CHECK(sb.skiff({"delete", id}).exit_code == 0);
+  CHECK_NO_LEFTOVERS(sb, id);
+}
+
+TEST_CASE("a bad module fails the create, naming the module, and leaves nothing", "[wasm][badinput]") {
+  Sandbox sb;
+  Bundle b = probe_bundle(sb, {"args"});
+  std::string module = read_file(WASM_PROBE);
+  SECTION("truncated") { write_file(b.rootfs / "bin/probe.wasm", module.substr(0, module.size() / 2)); }
+  SECTION("corrupt") { write_file(b.rootfs / "bin/probe.wasm", std::string("\0asm\1\0\0\0garbage", 16)); }
+  SECTION("only the magic") { write_file(b.rootfs / "bin/probe.wasm", std::string("\0asm", 4)); }
+  b.save();
+  const std::string id = sb.new_id("badwasm");
+  Output out = sb.skiff({"run", "--bundle", b.dir.string(), id});
+  INFO(out.describe());
+  CHECK(out.exit_code != 0);
+  CHECK(out.exit_code != 134);
+  CHECK(out.err.find("wasm module /bin/probe.wasm") != std::string::npos);
+  CHECK(out.out.empty());
+  CHECK_NO_LEFTOVERS(sb, id);
+}
