@@ -105,17 +105,29 @@ std::vector<std::string> sub_dirs(const std::string& dir) {
   return names;
 }
 
-int remove_tree(const std::string& dir) {
+namespace {
+
+// How long a removal waits for the cgroup to drain: killed processes leave it
+// only once they have exited and been reaped, which a big address space or a
+// loaded (or emulated) machine can stretch well beyond a few milliseconds.
+constexpr auto kDrainTimeout = std::chrono::seconds(10);
+
+int remove_tree_until(const std::string& dir, std::chrono::steady_clock::time_point deadline) {
   for (const auto& name : sub_dirs(dir))
-    if (int err = remove_tree(join_path(dir, name))) return err;
-  // The kernel frees a cgroup a moment after its last process is reaped.
-  auto delay = std::chrono::milliseconds(5);
-  for (int attempt = 0;; ++attempt) {
+    if (int err = remove_tree_until(join_path(dir, name), deadline)) return err;
+  auto delay = std::chrono::milliseconds(1);
+  for (;;) {
     if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) return 0;
-    if (errno != EBUSY || attempt == 6) return errno;
+    if (errno != EBUSY || std::chrono::steady_clock::now() >= deadline) return errno;
     std::this_thread::sleep_for(delay);
-    delay *= 2;
+    delay = std::min(delay * 2, std::chrono::milliseconds(50));
   }
+}
+
+}  // namespace
+
+int remove_tree(const std::string& dir) {
+  return remove_tree_until(dir, std::chrono::steady_clock::now() + kDrainTimeout);
 }
 
 void remove_created(const std::vector<std::string>& dirs) noexcept {

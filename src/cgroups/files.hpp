@@ -29,7 +29,7 @@ void write_file(const std::string& dir, const std::string& file, std::string_vie
 // mkdir -p; returns the directories it created, outermost first.
 std::vector<std::string> make_dirs(const std::string& dir);
 // rmdir dir and every sub-directory, deepest first, retrying while the kernel
-// still reports EBUSY for processes that just exited. ENOENT is success.
+// reports EBUSY (processes still leaving) for up to 10 s. ENOENT is success.
 // Returns 0 or the errno of the first failure.
 int remove_tree(const std::string& dir);
 // Best-effort removal of dirs in reverse order (undo make_dirs).

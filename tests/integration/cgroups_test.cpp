@@ -1,6 +1,7 @@
 // Resource limits, pause/resume, update, events and cgroup cleanup with real
 // containers. Runs on the host (a hybrid host: the v1 driver) and, tagged
 // [cgroup2], inside tools/cgroup2-tests' VM on a pure cgroup v2 hierarchy.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <thread>
 
@@ -272,5 +273,33 @@ TEST_CASE("delete removes the cgroup; 100 create/delete cycles leave none", "[li
       INFO(dir);
       REQUIRE_FALSE(fs::exists(dir));
     }
+  }
+}
+
+TEST_CASE("delete --force waits for the cgroup of many processes to drain", "[limits][cgroup2]") {
+  Sandbox sb;
+  // 40 processes touching memory, and no pid namespace whose end would make
+  // the kernel kill and reap them along with the init: delete signals them,
+  // and they leave the cgroup only as each one exits.
+  Bundle b = sb.bundle({"sh", "-c",
+                        "i=0; while [ $i -lt 40 ]; do dd if=/dev/zero of=/dev/null bs=4M & "
+                        "i=$((i+1)); done; wait"});
+  b.remove_namespace("pid");
+  set_resources(b, {{"pids", {{"limit", 100}}}});
+  const std::string id = sb.new_id("drain");
+  start_detached(sb, b, id);
+  std::string procs;
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  do {  // all 41 processes are in the cgroup
+    std::this_thread::sleep_for(20ms);
+    procs = read_number(cgroup_file(id, "pids", "cgroup.procs", "cgroup.procs"));
+  } while (std::count(procs.begin(), procs.end(), '\n') < 40 &&
+           std::chrono::steady_clock::now() < deadline);
+  Output out = sb.skiff({"delete", "--force", id});
+  INFO(out.describe());
+  REQUIRE(out.exit_code == 0);
+  for (const auto& dir : cgroup_dirs(id)) {
+    INFO(dir);
+    CHECK_FALSE(fs::exists(dir));
   }
 }
