@@ -303,3 +303,37 @@ TEST_CASE("delete --force waits for the cgroup of many processes to drain", "[li
     CHECK_FALSE(fs::exists(dir));
   }
 }
+
+TEST_CASE("library: a stopped container's stats still count its OOM kill (what the shim reads)",
+          "[limits][cgroup2][library]") {
+  Sandbox sb;
+  SubreaperScope reaper;
+  Bundle b = sb.bundle({"dd", "if=/dev/zero", "of=/dev/null", "bs=100M", "count=1"});
+  set_resources(b, {{"memory", {{"limit", 32 * kMiB}}}});
+  b.save();
+  skiff::Runtime rt = sb.runtime();
+  const std::string id = sb.new_id("libstats");
+  skiff::CreateOptions create;
+  create.bundle = b.dir.string();
+  rt.create(id, create);
+  rt.start(id);
+  CHECK(rt.wait(id) == 137);
+  REQUIRE(rt.state(id).status == skiff::Status::Stopped);
+
+  skiff::ContainerStats stats = rt.stats(id);
+  CHECK(stats.cgroup_version == (unified_host() ? 2 : 1));
+  CHECK(stats.oom_kills >= 1);
+  json data = json::parse(stats.json);
+  for (const char* key : {"cpu", "memory", "pids", "blkio", "hugetlb"}) {
+    INFO(key);
+    CHECK(data[key].is_object());
+  }
+  CHECK(data["memory"]["event_count"].value("oom_kill", 0) >= 1);
+  // Streaming events and changing limits need a live container.
+  auto sink = [](std::string_view, std::string_view) { return false; };
+  CHECK_THROWS_WITH(rt.events(id, 1s, sink), Catch::Contains("it is not running"));
+  CHECK_THROWS_WITH(rt.update(id, R"({"pids": {"limit": 10}})"),
+                    Catch::Contains("it is not running"));
+  rt.remove(id);
+  CHECK_THROWS(rt.stats(id));
+}
