@@ -337,3 +337,22 @@ TEST_CASE("library: a stopped container's stats still count its OOM kill (what t
   rt.remove(id);
   CHECK_THROWS(rt.stats(id));
 }
+
+TEST_CASE("a cgroup namespace shows the container its own cgroup as /", "[limits][cgroup2]") {
+  Sandbox sb;
+  Bundle b = sb.bundle({"cat", "/proc/self/cgroup"});
+  b.add_namespace("cgroup");
+  set_resources(b, {{"pids", {{"limit", 20}}}});
+  Output out = sb.run(b);
+  INFO(out.describe());
+  REQUIRE(out.exit_code == 0);
+  // "0::/" on v2; on a hybrid host also "N:controllers:/" per v1 hierarchy.
+  std::istringstream lines(out.out);
+  int seen = 0;
+  for (std::string line; std::getline(lines, line); ++seen) {
+    INFO(line);
+    CHECK(line.ends_with(":/"));
+  }
+  CHECK(seen >= 1);
+  if (unified_host()) CHECK(trim(out.out) == "0::/");
+}
