@@ -24,6 +24,7 @@
 #include "runtime/seccomp_runtime.hpp"
 #include "runtime/state.hpp"
 #include "runtime/sync.hpp"
+#include "security/procfs.hpp"
 #include "util/error.hpp"
 #include "util/fd.hpp"
 #include "util/fs.hpp"
@@ -99,6 +100,7 @@ Launch launch_init(const oci::Spec& spec, const runtime::InitConfig& config, int
   auto intermediate = runtime::clone3_process(0, cgroup_fd);
   if (intermediate.pid == 0) {
     parent_end.close();
+    ::prctl(PR_SET_DUMPABLE, 0);  // before joining: the init inherits it (CVE-2019-5736)
     try {
       namespaces::join_namespaces(*spec.linux);
       // CLONE_PARENT: the init is our caller's child, not ours, so it is
@@ -196,8 +198,10 @@ ContainerState Runtime::create(const std::string& id, const CreateOptions& optio
   }
 
   auto [parent_end, child_end] = SyncSocket::make_pair();
+  const security::Procfs procfs = security::Procfs::open_host();
   runtime::InitConfig config;
   config.spec = &spec;
+  config.procfs = &procfs;
   config.rootfs.rootfs = rootfs;
   config.rootfs.bundle = bundle;
   config.rootfs.no_pivot = options.no_pivot;
@@ -229,6 +233,7 @@ ContainerState Runtime::create(const std::string& id, const CreateOptions& optio
     runtime::wait_for_exit(pid, pidfd);
   });
 
+  security::write_oom_score_adj(procfs, pid, *spec.process);
   if (config.rootfs.new_user_ns) namespaces::write_id_maps(pid, *spec.linux);
   if (config.wait_for_parent) parent_end.send(SyncType::MapsWritten);
 

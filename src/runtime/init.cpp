@@ -5,23 +5,20 @@
 #include <sched.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <csignal>
 
 #include "namespaces/namespaces.hpp"
 #include "runtime/hooks.hpp"
-#include "security/capabilities.hpp"
+#include "runtime/process.hpp"
 #include "runtime/process_setup.hpp"
 #include "runtime/seccomp_runtime.hpp"
 #include "runtime/wasm_entry.hpp"
+#include "security/capabilities.hpp"
+#include "security/procfs.hpp"
 #include "util/error.hpp"
 #include "util/fd.hpp"
-
-#ifndef PROC_SUPER_MAGIC
-#define PROC_SUPER_MAGIC 0x9fa0
-#endif
 
 namespace skiff::runtime {
 
@@ -52,23 +49,6 @@ void join_new_session_keyring() {
     throw_errno("creating a session keyring");
 }
 
-// Write to /proc only through a procfs we verified: a container could mount
-// something else there.
-void write_sysctls(const oci::Spec& spec) {
-  if (!spec.linux || spec.linux->sysctl.empty()) return;
-  UniqueFd proc_sys(::open("/proc/sys", O_PATH | O_DIRECTORY | O_CLOEXEC));
-  struct statfs fs;
-  if (!proc_sys || ::fstatfs(proc_sys.get(), &fs) != 0 || fs.f_type != PROC_SUPER_MAGIC)
-    throw Error("linux.sysctl: /proc/sys is not a procfs in the container");
-  for (const auto& [key, value] : spec.linux->sysctl) {
-    std::string relative = key;
-    for (char& c : relative)
-      if (c == '.') c = '/';
-    UniqueFd fd(::openat(proc_sys.get(), relative.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW));
-    if (!fd || ::write(fd.get(), value.data(), value.size()) < 0) throw_errno("linux.sysctl[\"" + key + "\"]");
-  }
-}
-
 // Block until `start` writes its byte into exec.fifo. We hold the fifo open
 // read-write, so this needs no /proc (which is not ours to open once we are
 // non-dumpable in a user namespace) and `start` can tell we are alive.
@@ -96,20 +76,22 @@ struct Entrypoint {
 void setup_container(const InitConfig& config, Entrypoint& entrypoint, std::string& hook_state) {
   const oci::Spec& spec = *config.spec;
   const oci::Process& process = *spec.process;
+  // Nothing in the container may ptrace us or open /proc/<pid>/exe (our
+  // binary) while we run runtime code (CVE-2019-5736); execve resets it.
+  ::prctl(PR_SET_DUMPABLE, 0);
+  // Inherited fds of the caller must not reach hooks or the process.
+  cloexec_from(3 + config.preserve_fds);
   // Die with the parent while it still drives the setup.
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (config.cgroup_joins) cgroups::join_self(*config.cgroup_joins);
   redirect_stdio(config.stdio);
   if (config.wait_for_parent) config.sync->expect(SyncType::MapsWritten);
-  // Time offsets go through /proc/self, which stops being ours to write once
-  // a credential change makes us non-dumpable.
+  // Time offsets go through /proc/self, owned by host root while we are
+  // non-dumpable: written before the switch to the namespace's root.
   if (creates(spec, oci::NamespaceType::Time)) namespaces::enter_new_time_namespace(*spec.linux);
   if (creates(spec, oci::NamespaceType::User)) become_root_in_user_namespace();
   if (config.unshare_cgroupns && ::unshare(CLONE_NEWCGROUP) != 0) throw_errno("creating the cgroup namespace");
   if (!config.no_new_keyring) join_new_session_keyring();
-  // From here on nothing in the container may ptrace us or open
-  // /proc/<pid>/exe while we run runtime code (CVE-2019-5736); execve resets it.
-  ::prctl(PR_SET_DUMPABLE, 0);
   if (creates(spec, oci::NamespaceType::Uts)) set_names(spec);
 
   mounts::prepare_rootfs(spec, config.rootfs);
@@ -120,12 +102,11 @@ void setup_container(const InitConfig& config, Entrypoint& entrypoint, std::stri
 
   if (process.terminal) setup_terminal(process, config.console_fd);
   if (config.console_fd >= 0) ::close(config.console_fd);
-  write_sysctls(spec);
+  security::write_sysctls(*config.procfs, spec);
   mounts::finalize_rootfs(spec, config.rootfs);
 
   create_working_directory(process);
   apply_rlimits(process);
-  apply_oom_score_adj(process);
   entrypoint.module = load_wasm_entrypoint(spec);
   if (entrypoint.module) close_inherited_fds(config.preserve_fds, {config.sync->fd(), config.fifo_fd});
   else keep_only_inherited_fds(config.preserve_fds);

@@ -10,6 +10,7 @@
 #include "oci/spec.hpp"
 #include "runtime/sync.hpp"
 #include "security/seccomp.hpp"
+#include "security/procfs.hpp"
 
 namespace skiff::runtime {
 
@@ -17,6 +18,7 @@ struct InitConfig {
   const oci::Spec* spec = nullptr;
   mounts::RootfsContext rootfs;
   SyncSocket* sync = nullptr;  // the child's end
+  const security::Procfs* procfs = nullptr;  // the runtime's verified /proc
   int fifo_fd = -1;            // exec.fifo, open read-write
   int console_fd = -1;         // connected console socket, or -1
   std::array<int, 3> stdio{-1, -1, -1};  // made our 0..2 first (-1: inherited)

@@ -13,6 +13,7 @@
 
 #include <cstring>
 
+#include "mounts/path_in_root.hpp"
 #include "runtime/process.hpp"
 #include "util/error.hpp"
 #include "util/fd.hpp"
@@ -24,7 +25,8 @@ namespace {
 
 std::string env_value(const std::vector<std::string>& env, const std::string& name) {
   for (const auto& entry : env)
-    if (entry.size() > name.size() && entry.compare(0, name.size(), name) == 0 && entry[name.size()] == '=')
+    if (entry.size() > name.size() && entry.compare(0, name.size(), name) == 0 &&
+        entry[name.size()] == '=')
       return entry.substr(name.size() + 1);
   return {};
 }
@@ -40,7 +42,8 @@ void setup_terminal(const oci::Process& process, int console_fd) {
   UniqueFd master(::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC));
   if (!master) throw_errno("process.terminal: opening /dev/ptmx in the container");
   int unlock = 0;
-  if (::ioctl(master.get(), TIOCSPTLCK, &unlock) != 0) throw_errno("process.terminal: unlocking the pty");
+  if (::ioctl(master.get(), TIOCSPTLCK, &unlock) != 0)
+    throw_errno("process.terminal: unlocking the pty");
   UniqueFd slave(::ioctl(master.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC));
   if (!slave) throw_errno("process.terminal: opening the pty slave");
   if (process.console_size) {
@@ -53,7 +56,8 @@ void setup_terminal(const oci::Process& process, int console_fd) {
   send_with_fd(console_fd, {}, master.get(), "console socket: sending the pty master");
   master.reset();
   if (::setsid() < 0) throw_errno("process.terminal: setsid");
-  if (::ioctl(slave.get(), TIOCSCTTY, 0) != 0) throw_errno("process.terminal: setting the controlling terminal");
+  if (::ioctl(slave.get(), TIOCSCTTY, 0) != 0)
+    throw_errno("process.terminal: setting the controlling terminal");
   for (int target = 0; target < 3; ++target)
     if (::dup2(slave.get(), target) < 0) throw_errno("process.terminal: dup2");
 }
@@ -67,13 +71,6 @@ void apply_rlimits(const oci::Process& process) {
   }
 }
 
-void apply_oom_score_adj(const oci::Process& process) {
-  if (!process.oom_score_adj) return;
-  UniqueFd fd(::open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC));
-  std::string value = std::to_string(*process.oom_score_adj);
-  if (!fd || ::write(fd.get(), value.data(), value.size()) < 0) throw_errno("process.oomScoreAdj");
-}
-
 void switch_user(const oci::Process& process) {
   const auto& user = process.user;
   std::vector<gid_t> groups(user.additional_gids.begin(), user.additional_gids.end());
@@ -81,24 +78,30 @@ void switch_user(const oci::Process& process) {
   // EPERM only when no additional groups were asked for.
   if (::setgroups(groups.size(), groups.data()) != 0 && !(errno == EPERM && groups.empty()))
     throw_errno("process.user.additionalGids");
-  if (::setresgid(user.gid, user.gid, user.gid) != 0) throw_errno("process.user.gid " + std::to_string(user.gid));
-  if (::setresuid(user.uid, user.uid, user.uid) != 0) throw_errno("process.user.uid " + std::to_string(user.uid));
+  if (::setresgid(user.gid, user.gid, user.gid) != 0)
+    throw_errno("process.user.gid " + std::to_string(user.gid));
+  if (::setresuid(user.uid, user.uid, user.uid) != 0)
+    throw_errno("process.user.uid " + std::to_string(user.uid));
   if (user.umask) ::umask(*user.umask);
 }
 
+// Resolved inside the container's root with no magic links: a cwd such as
+// /proc/self/fd/N must not reach an fd of ours (CVE-2024-21626), and ".."
+// stops at the root.
 void change_directory(const oci::Process& process) {
-  if (::chdir(process.cwd.c_str()) != 0) throw_errno("process.cwd " + process.cwd);
+  UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  UniqueFd dir;
+  if (root) dir = mounts::open_in_root(root.get(), process.cwd, O_PATH | O_DIRECTORY);
+  if (!dir || ::fchdir(dir.get()) != 0) throw_errno("process.cwd " + process.cwd);
 }
 
 void create_working_directory(const oci::Process& process) {
-  std::string path;
-  size_t start = 1;
-  while (start <= process.cwd.size()) {
-    size_t end = process.cwd.find('/', start);
-    if (end == std::string::npos) end = process.cwd.size();
-    path = process.cwd.substr(0, end);
-    if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) return;
-    start = end + 1;
+  UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) return;
+  try {
+    mounts::mkdir_all_in_root(root.get(), process.cwd);
+  } catch (const Error&) {
+    // A read-only root: change_directory reports a cwd that is missing.
   }
 }
 

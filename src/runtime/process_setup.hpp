@@ -18,9 +18,9 @@ void setup_terminal(const oci::Process& process, int console_fd);
 void redirect_stdio(const std::array<int, 3>& stdio);
 
 void apply_rlimits(const oci::Process& process);
-void apply_oom_score_adj(const oci::Process& process);
 // setgroups/setresgid/setresuid; umask.
 void switch_user(const oci::Process& process);
+// chdir to process.cwd resolved inside "/" (no magic links, ".." stays in).
 void change_directory(const oci::Process& process);
 // Create process.cwd if missing, as runc does (before dropping privileges);
 // a read-only root leaves the error to change_directory.
