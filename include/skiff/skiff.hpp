@@ -28,6 +28,15 @@ using LogSink = std::function<void(LogLevel, std::string_view)>;
 struct RuntimeOptions {
   std::string root = "/run/skiff";
   LogSink log;
+  // The calling program's argv. For a container whose processes could
+  // ptrace ours (no user namespace and CAP_SYS_PTRACE, or a shared pid
+  // namespace), create/run/exec first re-execute the program with these
+  // arguments from a sealed copy of its binary, so that no container
+  // process can ever open the binary for writing (CVE-2019-5736); they
+  // return in the new image. Empty (library users, the shim): never; then
+  // only the non-dumpable guard applies, which is enough for every other
+  // container.
+  std::vector<std::string> reexec_args;
 };
 
 enum class Status { Creating, Created, Running, Paused, Stopped };
@@ -80,6 +89,8 @@ struct ExecOptions {
   std::optional<uint32_t> gid;
   std::vector<uint32_t> additional_gids;
   std::vector<std::string> capabilities;  // added to the container's sets
+  std::string apparmor_profile;           // replaces the container's (no-op without AppArmor)
+  std::string process_label;              // replaces the SELinux label (no-op without SELinux)
   bool tty = false;
   bool no_new_privs = false;
   bool detach = false;

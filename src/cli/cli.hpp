@@ -29,6 +29,7 @@ struct Globals {
   bool systemd_cgroup = false;
   std::string criu;      // accepted for runc compatibility, unused
   std::string rootless;  // accepted for runc compatibility, unused
+  std::vector<std::string> argv;  // ours, to re-execute from a sealed copy of the binary
 };
 
 // runc-style logging: --log FILE gets formatted lines (logrus text or one

@@ -14,8 +14,6 @@ struct ExecArgs {
   std::vector<std::string> args;
   ExecOptions options;
   std::string user;
-  std::string process_label;
-  std::string apparmor;
   std::string cgroup;
 };
 
@@ -37,8 +35,6 @@ void apply_user(const std::string& user, ExecOptions& options) {
 }
 
 void reject_unsupported(const ExecArgs& a) {
-  if (!a.process_label.empty()) throw UsageError("--process-label: SELinux is not supported");
-  if (!a.apparmor.empty()) throw UsageError("--apparmor: AppArmor is not supported");
   if (!a.cgroup.empty()) throw UsageError("--cgroup: exec into a sub-cgroup is not supported yet");
 }
 
@@ -56,8 +52,9 @@ void add_flags(CLI::App& cmd, ExecArgs& a) {
   cmd.add_option("-p,--process", o.process_file, "path to the process.json");
   cmd.add_flag("-d,--detach", o.detach, "detach from the container's process");
   cmd.add_option("--pid-file", o.pid_file, "specify the file to write the process id to");
-  cmd.add_option("--process-label", a.process_label, "set the asm process label (SELinux; not supported)");
-  cmd.add_option("--apparmor", a.apparmor, "set the apparmor profile for the process (not supported)");
+  cmd.add_option("--process-label", o.process_label,
+                 "set the asm process label for the process commonly used with selinux");
+  cmd.add_option("--apparmor", o.apparmor_profile, "set the apparmor profile for the process");
   cmd.add_flag("--no-new-privs", o.no_new_privs, "set the no new privileges value for the process");
   cmd.add_option("-c,--cap", o.capabilities, "add a capability to the bounding set for the process (repeatable)")
       ->allow_extra_args(false);

@@ -95,6 +95,7 @@ void Logger::log(LogLevel level, std::string_view message) {
 Runtime Context::runtime() const {
   RuntimeOptions options;
   options.root = globals.root;
+  options.reexec_args = globals.argv;
   options.log = [&logger = logger](LogLevel level, std::string_view message) { logger.log(level, message); };
   return Runtime(std::move(options));
 }

@@ -69,6 +69,7 @@ int run_action(CLI::App& command, const std::vector<std::string>& operands, cons
 
 int skiff_main(int argc, char** argv) {
   Globals globals;
+  globals.argv.assign(argv, argv + argc);
   Logger logger;
   Context ctx{globals, logger};
   CLI::App app{"skiff is an OCI container runtime (runc-compatible command line)", "skiff"};

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "oci/json_read.hpp"
+#include "oci/process_attributes.hpp"
 #include "oci/spec.hpp"
 #include "oci/tables.hpp"
 #include "oci/validate.hpp"
@@ -144,10 +145,8 @@ Process parse_process_node(const Node& node) {
   if (process.oom_score_adj && (*process.oom_score_adj < -1000 || *process.oom_score_adj > 1000))
     node["oomScoreAdj"].fail("must be between -1000 and 1000");
   node["selinuxLabel"].read(process.selinux_label);
-  node["scheduler"].expect_object();
-  node["scheduler"].read(process.scheduler);
-  node["ioPriority"].expect_object();
-  node["ioPriority"].read(process.io_priority);
+  process.scheduler = detail::parse_scheduler(node["scheduler"]);
+  process.io_priority = detail::parse_io_priority(node["ioPriority"]);
   return process;
 }
 
@@ -366,8 +365,7 @@ Linux parse_linux(const Node& node) {
   read_paths(node["readonlyPaths"], linux_.readonly_paths);
   node["mountLabel"].read(linux_.mount_label);
   linux_.time_offsets = parse_time_offsets(node["timeOffsets"]);
-  node["personality"].expect_object();
-  node["personality"].read(linux_.personality);
+  linux_.personality = detail::parse_personality(node["personality"]);
   node["intelRdt"].expect_object();
   node["intelRdt"].read(linux_.intel_rdt);
   return linux_;

@@ -53,6 +53,29 @@ struct Capabilities {
   std::vector<std::string> ambient;
 };
 
+// process.scheduler (sched_setattr).
+struct Scheduler {
+  std::string policy;    // "SCHED_BATCH"
+  int policy_value = 0;  // SCHED_BATCH
+  int nice = 0;
+  int priority = 0;
+  uint64_t flags = 0;  // SCHED_FLAG_* bits
+  uint64_t runtime = 0;
+  uint64_t deadline = 0;
+  uint64_t period = 0;
+};
+
+// process.ioPriority (ioprio_set).
+struct IoPriority {
+  int io_class = 0;  // IOPRIO_CLASS_*
+  int priority = 0;  // 0..7
+};
+
+// linux.personality.
+struct Personality {
+  unsigned long persona = 0;  // PER_LINUX, PER_LINUX32
+};
+
 struct Process {
   bool terminal = false;
   std::optional<ConsoleSize> console_size;
@@ -66,8 +89,8 @@ struct Process {
   std::string apparmor_profile;
   std::optional<int> oom_score_adj;
   std::string selinux_label;
-  nlohmann::json scheduler;   // null when absent; enforced by security/
-  nlohmann::json io_priority; // null when absent; enforced by security/
+  std::optional<Scheduler> scheduler;
+  std::optional<IoPriority> io_priority;
 };
 
 struct Root {
@@ -160,7 +183,7 @@ struct Linux {
   std::vector<std::string> readonly_paths;
   std::string mount_label;
   std::map<std::string, TimeOffset> time_offsets;  // "monotonic", "boottime"
-  nlohmann::json personality;  // null when absent; enforced by security/
+  std::optional<Personality> personality;
   nlohmann::json intel_rdt;    // null when absent
 
   [[nodiscard]] const Namespace* find_namespace(NamespaceType type) const {

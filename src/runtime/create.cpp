@@ -25,6 +25,7 @@
 #include "runtime/state.hpp"
 #include "runtime/sync.hpp"
 #include "security/procfs.hpp"
+#include "security/self_protection.hpp"
 #include "util/error.hpp"
 #include "util/fd.hpp"
 #include "util/fs.hpp"
@@ -154,6 +155,7 @@ ContainerState Runtime::create(const std::string& id, const CreateOptions& optio
   std::string bundle = absolute_path(options.bundle, std::filesystem::current_path().string());
   oci::Spec spec = oci::load_spec(bundle);
   if (!spec.process) throw Error("process: required to create a container");
+  security::protect_runtime_binary(spec, nullptr, options_.reexec_args);
   std::string rootfs = checked_rootfs(spec, bundle);
   // Compiled before anything is created, so a bad profile leaves nothing behind.
   std::optional<security::SeccompProgram> seccomp = runtime::container_seccomp(spec, options_);

@@ -8,6 +8,7 @@
 
 #include "namespaces/namespaces.hpp"
 #include "oci/spec.hpp"
+#include "oci/tables.hpp"
 #include "runtime/console.hpp"
 #include "runtime/container.hpp"
 #include "runtime/process.hpp"
@@ -16,6 +17,10 @@
 #include "runtime/state.hpp"
 #include "runtime/sync.hpp"
 #include "security/capabilities.hpp"
+#include "security/lsm.hpp"
+#include "security/process_attributes.hpp"
+#include "security/procfs.hpp"
+#include "security/self_protection.hpp"
 #include "util/error.hpp"
 #include "util/fd.hpp"
 #include "util/fs.hpp"
@@ -64,7 +69,11 @@ oci::Process exec_process_spec(const oci::Spec& spec, const ExecOptions& options
   if (options.gid) process.user.gid = *options.gid;
   if (!options.additional_gids.empty()) process.user.additional_gids = options.additional_gids;
   if (options.no_new_privs) process.no_new_privileges = true;
+  if (!options.apparmor_profile.empty()) process.apparmor_profile = options.apparmor_profile;
+  if (!options.process_label.empty()) process.selinux_label = options.process_label;
   if (!options.capabilities.empty()) {
+    for (const auto& name : options.capabilities)
+      if (!oci::capability_from_name(name)) throw Error("exec --cap: unknown capability \"" + name + "\"");
     if (!process.capabilities) process.capabilities = oci::Capabilities{};
     for (auto* set : {&process.capabilities->bounding, &process.capabilities->effective,
                       &process.capabilities->permitted, &process.capabilities->ambient,
@@ -75,19 +84,23 @@ oci::Process exec_process_spec(const oci::Spec& spec, const ExecOptions& options
 }
 
 // The exec'd process itself, already inside every namespace of the container.
-[[noreturn]] void exec_child(const oci::Process& process, int console_fd, const ExecOptions& options,
-                             const security::SeccompProgram* seccomp, const SyncSocket& sync) {
+[[noreturn]] void exec_child(const oci::Spec& spec, const oci::Process& process,
+                             const security::Procfs& procfs, int console_fd,
+                             const ExecOptions& options, const security::SeccompProgram* seccomp,
+                             const SyncSocket& sync) {
   try {
     runtime::redirect_stdio(options.stdio);
     if (process.terminal) runtime::setup_terminal(process, console_fd);
     if (console_fd >= 0) ::close(console_fd);
     runtime::apply_rlimits(process);
+    security::apply_process_attributes(process, spec);
     runtime::keep_only_inherited_fds(options.preserve_fds);
     runtime::load_seccomp_at(seccomp, process, security::SeccompStage::BeforeCapabilities, sync);
     security::prepare_capabilities(process);
     runtime::switch_user(process);
     security::apply_capabilities(process);
     runtime::change_directory(process);
+    security::apply_lsm_labels(procfs, process);
     if (process.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
       throw_errno("process.noNewPrivileges");
     std::string path = runtime::resolve_executable(process);
@@ -142,6 +155,7 @@ ProcessInfo Runtime::exec(const std::string& id, const ExecOptions& options) {
   oci::Spec spec = oci::parse_spec(saved.config.dump());
   oci::Process process = exec_process_spec(spec, options);
   std::optional<security::SeccompProgram> seccomp = runtime::container_seccomp(spec, options_);
+  security::protect_runtime_binary(spec, &process, options_.reexec_args);
   UniqueFd pidfd(runtime::pidfd_open(saved.pid));
   if (!pidfd || !runtime::process_is_ours(saved.pid, saved.start_time))
     throw Error("container \"" + id + "\" is not running");
@@ -158,6 +172,7 @@ ProcessInfo Runtime::exec(const std::string& id, const ExecOptions& options) {
   int cgroup_fd = cgroup ? cgroup->clone_into_fd() : -1;
   auto cgroup_joins = cgroup ? cgroup->open_self_join() : std::vector<cgroups::SelfJoin>{};
 
+  const security::Procfs procfs = security::Procfs::open_host();
   ::prctl(PR_SET_CHILD_SUBREAPER, 1);
   auto [parent_end, child_end] = SyncSocket::make_pair();
   // The pid namespace only applies to children: an intermediate joins the
@@ -170,7 +185,9 @@ ProcessInfo Runtime::exec(const std::string& id, const ExecOptions& options) {
       cgroups::join_self(cgroup_joins);
       namespaces::join_process_namespaces(saved.pid, pidfd.get());
       auto child = runtime::clone3_process(CLONE_PARENT, -1);  // the caller's child
-      if (child.pid == 0) exec_child(process, console.get(), options, seccomp ? &*seccomp : nullptr, child_end);
+      if (child.pid == 0)
+        exec_child(spec, process, procfs, console.get(), options, seccomp ? &*seccomp : nullptr,
+                   child_end);
       child_end.send(SyncType::ChildPid, child.pid);
     } catch (const Error& e) {
       try {

@@ -16,6 +16,8 @@
 #include "runtime/seccomp_runtime.hpp"
 #include "runtime/wasm_entry.hpp"
 #include "security/capabilities.hpp"
+#include "security/lsm.hpp"
+#include "security/process_attributes.hpp"
 #include "security/procfs.hpp"
 #include "util/error.hpp"
 #include "util/fd.hpp"
@@ -107,6 +109,7 @@ void setup_container(const InitConfig& config, Entrypoint& entrypoint, std::stri
 
   create_working_directory(process);
   apply_rlimits(process);
+  security::apply_process_attributes(process, spec);
   entrypoint.module = load_wasm_entrypoint(spec);
   if (entrypoint.module) close_inherited_fds(config.preserve_fds, {config.sync->fd(), config.fifo_fd});
   else keep_only_inherited_fds(config.preserve_fds);
@@ -115,6 +118,7 @@ void setup_container(const InitConfig& config, Entrypoint& entrypoint, std::stri
   switch_user(process);
   security::apply_capabilities(process);
   change_directory(process);
+  security::apply_lsm_labels(*config.procfs, process);
   if (process.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
     throw_errno("process.noNewPrivileges");
   if (!entrypoint.module) entrypoint.path = resolve_executable(process);

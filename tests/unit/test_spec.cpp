@@ -1,5 +1,7 @@
 // config.json parsing and validation: every field lands in the model, and
 // every bad input fails with the JSON path and cause.
+#include <sched.h>
+#include <sys/personality.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -176,8 +178,11 @@ TEST_CASE("a full config parses into every field of the model", "[spec]") {
   CHECK(p.apparmor_profile == "unconfined");
   CHECK(p.oom_score_adj == -500);
   CHECK(p.selinux_label == "system_u:system_r:container_t:s0");
-  CHECK(p.scheduler["policy"] == "SCHED_OTHER");
-  CHECK(p.io_priority["priority"] == 4);
+  REQUIRE(p.scheduler);
+  CHECK(p.scheduler->policy == "SCHED_OTHER");
+  CHECK(p.scheduler->policy_value == SCHED_OTHER);
+  REQUIRE(p.io_priority);
+  CHECK(p.io_priority->priority == 4);
 
   REQUIRE(spec.mounts.size() == 3);
   CHECK(spec.mounts[0].destination == "/proc");
@@ -260,7 +265,8 @@ TEST_CASE("a full config parses into every field of the model", "[spec]") {
   CHECK(l.time_offsets.at("monotonic").secs == -3600);
   CHECK(l.time_offsets.at("monotonic").nanosecs == 5);
   CHECK(l.time_offsets.at("boottime").secs == 86400);
-  CHECK(l.personality["domain"] == "LINUX32");
+  REQUIRE(l.personality);
+  CHECK(l.personality->persona == PER_LINUX32);
   CHECK(l.intel_rdt["closID"] == "x");
 }
 
@@ -278,7 +284,7 @@ TEST_CASE("a minimal config gets the model's defaults", "[spec]") {
   CHECK(with_process.process->cwd == "/");
   CHECK(with_process.process->user.uid == 0);
   CHECK_FALSE(with_process.process->capabilities);
-  CHECK(with_process.process->scheduler.is_null());
+  CHECK(!with_process.process->scheduler);
   CHECK(with_process.linux->resources.is_null());
 }
 
