@@ -66,6 +66,9 @@ struct CreateOptions {
   int preserve_fds = 0;        // fds 3..3+N-1 are passed to the container
   // The init's stdin, stdout, stderr; -1 keeps ours (a shim passes fifos).
   std::array<int, 3> stdio{-1, -1, -1};
+  // systemd socket activation: fds 3..3+N-1 are passed first (preserve_fds
+  // then follow them) and the process gets LISTEN_FDS=N and LISTEN_PID=1.
+  int listen_fds = 0;
   bool no_pivot = false;
   bool no_new_keyring = false;
 };

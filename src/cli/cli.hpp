@@ -115,7 +115,7 @@ class SignalForwarder {
 // The options `create` and `run` share.
 void add_create_flags(CLI::App& command, CreateOptions& options);
 // runc resolves paths against the caller's cwd before anything else.
-CreateOptions with_absolute_paths(CreateOptions options);
+CreateOptions with_absolute_paths(CreateOptions options);  // and LISTEN_FDS
 std::string absolute_path(const std::string& path);
 
 // One per command.

@@ -1,4 +1,8 @@
 // skiff create: set a container up and leave it waiting for `start`.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
 #include <memory>
 
 #include "cli/cli.hpp"
@@ -20,7 +24,17 @@ void add_create_flags(CLI::App& command, CreateOptions& options) {
       ->check(CLI::NonNegativeNumber);
 }
 
+// systemd socket activation of skiff itself (LISTEN_PID is us): the sockets
+// are handed on to the container, as runc does.
+int systemd_listen_fds() {
+  const char* pid = std::getenv("LISTEN_PID");
+  const char* fds = std::getenv("LISTEN_FDS");
+  if (!pid || !fds || std::atoi(pid) != ::getpid()) return 0;
+  return std::max(0, std::atoi(fds));
+}
+
 CreateOptions with_absolute_paths(CreateOptions options) {
+  options.listen_fds = systemd_listen_fds();
   options.bundle = absolute_path(options.bundle);
   options.pid_file = absolute_path(options.pid_file);
   options.console_socket = absolute_path(options.console_socket);

@@ -33,10 +33,11 @@ const std::vector<std::string> kDefaultCapabilities = {
     "CAP_KILL",       "CAP_AUDIT_WRITE",
 };
 
+// Docker's default masked paths: host information and hardware knobs.
 const std::vector<std::string> kMaskedPaths = {
-    "/proc/acpi",        "/proc/asound",      "/proc/kcore",       "/proc/keys",
-    "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
-    "/sys/firmware",     "/proc/scsi",        "/sys/devices/virtual/powercap",
+    "/proc/asound",      "/proc/acpi",        "/proc/interrupts",  "/proc/kcore",
+    "/proc/keys",        "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
+    "/proc/sched_debug", "/proc/scsi",        "/sys/firmware",     "/sys/devices/virtual/powercap",
 };
 
 const std::vector<std::string> kReadonlyPaths = {

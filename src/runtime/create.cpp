@@ -156,6 +156,10 @@ ContainerState Runtime::create(const std::string& id, const CreateOptions& optio
   oci::Spec spec = oci::load_spec(bundle);
   if (!spec.process) throw Error("process: required to create a container");
   security::protect_runtime_binary(spec, nullptr, options_.reexec_args);
+  if (options.listen_fds > 0) {
+    spec.process->env.push_back("LISTEN_FDS=" + std::to_string(options.listen_fds));
+    spec.process->env.push_back("LISTEN_PID=1");
+  }
   std::string rootfs = checked_rootfs(spec, bundle);
   // Compiled before anything is created, so a bad profile leaves nothing behind.
   std::optional<security::SeccompProgram> seccomp = runtime::container_seccomp(spec, options_);
@@ -213,7 +217,7 @@ ContainerState Runtime::create(const std::string& id, const CreateOptions& optio
   config.fifo_fd = fifo.get();
   config.console_fd = console.get();
   config.stdio = options.stdio;
-  config.preserve_fds = options.preserve_fds;
+  config.preserve_fds = options.listen_fds + options.preserve_fds;
   config.no_new_keyring = options.no_new_keyring;
   config.seccomp = seccomp ? &*seccomp : nullptr;
   // On v1 the init joins its cgroups itself, first thing after clone; its

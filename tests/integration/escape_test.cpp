@@ -93,6 +93,23 @@ TEST_CASE("fds of a library caller never reach the container", "[escape][fds][li
   CHECK(split_words(read_file(out / "exec")) == std::vector<std::string>{"0", "1", "2", "3"});
 }
 
+TEST_CASE("LISTEN_FDS of systemd socket activation are passed on, nothing more", "[escape][fds]") {
+  Sandbox sb;
+  fs::path socket_file = sb.dir / "listen";
+  write_file(socket_file, "activated\n");
+  OwnedFd listen(open(socket_file.c_str(), O_RDONLY | O_CLOEXEC));
+  OwnedFd extra(open(sb.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  Bundle b = sb.bundle({"sh", "-c", "echo $LISTEN_FDS $LISTEN_PID; ls /proc/self/fd | tr '\\n' ' '; cat <&3"});
+  b.save();
+  // As systemd starts a socket-activated service: LISTEN_PID is skiff's pid.
+  const std::string command = "LISTEN_PID=$$ LISTEN_FDS=1 exec " + skiff_binary() + " --root " +
+                              sb.root.string() + " run --bundle " + b.dir.string() + " " + sb.new_id("listen");
+  Output out = run_command({.argv = {"/bin/sh", "-c", command}, .fds = {listen.fd, extra.fd}});
+  INFO(out.describe());
+  CHECK(out.exit_code == 0);
+  CHECK(out.out == "1 1\n0 1 2 3 4 activated\n");  // 3: the socket, 4: ls's own
+}
+
 TEST_CASE("process.cwd never resolves outside the rootfs", "[escape][cwd]") {
   Sandbox sb;
   SECTION("\"/../../..\" is the container's root") {

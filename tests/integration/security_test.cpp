@@ -54,7 +54,7 @@ TEST_CASE("the default of skiff spec, seen from inside", "[security][spec]") {
       spec_bundle(sb, {"sh", "-c",
                        "grep -E '^(Cap|NoNewPrivs)' /proc/self/status; ulimit -n; ls /proc/self/fd "
                        "| tr '\\n' ' '; echo;"
-                       "for f in /proc/kcore /proc/keys /proc/timer_list; do [ -e $f ] && echo "
+                       "for f in /proc/kcore /proc/keys /proc/timer_list /proc/interrupts; do [ -e $f ] && echo "
                        "\"$f=[$(cat $f)]\"; done;"
                        "ls /sys/firmware | wc -l;"
                        "if echo x > /proc/sys/kernel/domainname; then echo sys-writable; fi;"
@@ -71,7 +71,7 @@ TEST_CASE("the default of skiff spec, seen from inside", "[security][spec]") {
   CHECK(fields["CapAmb"] == "0000000000000000");
   CHECK(fields["NoNewPrivs"] == "1");
   CHECK(out.out.find("\n1024\n0 1 2 3 \n") != std::string::npos);
-  for (const char* masked : {"/proc/kcore", "/proc/keys", "/proc/timer_list"})
+  for (const char* masked : {"/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/interrupts"})
     if (fs::exists(masked)) CHECK(out.out.find(std::string(masked) + "=[]\n") != std::string::npos);
   CHECK(out.out.find("\n0\n") != std::string::npos);  // /sys/firmware is an empty tmpfs
   CHECK(out.out.find("writable") == std::string::npos);

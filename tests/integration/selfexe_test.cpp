@@ -89,12 +89,11 @@ TEST_CASE("a container cannot open the skiff binary for writing through /proc/PI
   CHECK(report_value(out.out, "seen") > 0);
   CHECK(count_lines(out.out, skiff_id) == 0);  // never opened, never reopened writable
   CHECK(content_hash(skiff) == hash_before);
-  // Our exec processes were reached: refused outright (non-dumpable), or
-  // reopened only as the sealed copy, which takes no write.
-  if (sealed_expected) {
-    CHECK(count_lines(out.out, " sealed") > 0);
-    CHECK(count_lines(out.out, " sealed written") == 0);
-  } else {
-    CHECK(report_value(out.out, "denied") > 0);
-  }
+  // A sealed copy, when reached, takes no write.
+  CHECK(count_lines(out.out, " sealed written") == 0);
+  // Whether the loop caught our exec processes in their short window (refused
+  // outright while non-dumpable, or reopened as the sealed copy) is a race:
+  // reported, not required.
+  const int reached = sealed_expected ? count_lines(out.out, " sealed") : report_value(out.out, "denied");
+  if (reached <= 0) WARN("the attacker caught none of our processes this time");
 }
