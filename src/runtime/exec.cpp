@@ -94,12 +94,13 @@ oci::Process exec_process_spec(const oci::Spec& spec, const ExecOptions& options
     if (console_fd >= 0) ::close(console_fd);
     runtime::apply_rlimits(process);
     security::apply_process_attributes(process, spec);
+    UniqueFd cwd = runtime::open_working_directory(process);
     runtime::keep_only_inherited_fds(options.preserve_fds);
     runtime::load_seccomp_at(seccomp, process, security::SeccompStage::BeforeCapabilities, sync);
     security::prepare_capabilities(process);
     runtime::switch_user(process);
     security::apply_capabilities(process);
-    runtime::change_directory(process);
+    runtime::change_directory(process, cwd);
     security::apply_lsm_labels(procfs, process);
     if (process.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
       throw_errno("process.noNewPrivileges");

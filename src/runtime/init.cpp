@@ -113,11 +113,12 @@ void setup_container(const InitConfig& config, Entrypoint& entrypoint, std::stri
   entrypoint.module = load_wasm_entrypoint(spec);
   if (entrypoint.module) close_inherited_fds(config.preserve_fds, {config.sync->fd(), config.fifo_fd});
   else keep_only_inherited_fds(config.preserve_fds);
+  UniqueFd cwd = open_working_directory(process);  // after the fd sorting: it stays open
   load_seccomp_at(config.seccomp, process, security::SeccompStage::BeforeCapabilities, *config.sync);
   security::prepare_capabilities(process);
   switch_user(process);
   security::apply_capabilities(process);
-  change_directory(process);
+  change_directory(process, cwd);
   security::apply_lsm_labels(*config.procfs, process);
   if (process.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
     throw_errno("process.noNewPrivileges");

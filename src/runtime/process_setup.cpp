@@ -88,11 +88,16 @@ void switch_user(const oci::Process& process) {
 // Resolved inside the container's root with no magic links: a cwd such as
 // /proc/self/fd/N must not reach an fd of ours (CVE-2024-21626), and ".."
 // stops at the root.
-void change_directory(const oci::Process& process) {
+UniqueFd open_working_directory(const oci::Process& process) {
   UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
   UniqueFd dir;
   if (root) dir = mounts::open_in_root(root.get(), process.cwd, O_PATH | O_DIRECTORY);
-  if (!dir || ::fchdir(dir.get()) != 0) throw_errno("process.cwd " + process.cwd);
+  if (!dir) throw_errno("process.cwd " + process.cwd);
+  return dir;
+}
+
+void change_directory(const oci::Process& process, const UniqueFd& cwd) {
+  if (::fchdir(cwd.get()) != 0) throw_errno("process.cwd " + process.cwd);
 }
 
 void create_working_directory(const oci::Process& process) {

@@ -7,6 +7,7 @@
 
 #include "oci/spec.hpp"
 #include "security/seccomp.hpp"
+#include "util/fd.hpp"
 
 namespace skiff::runtime {
 
@@ -21,7 +22,11 @@ void apply_rlimits(const oci::Process& process);
 // setgroups/setresgid/setresuid; umask.
 void switch_user(const oci::Process& process);
 // chdir to process.cwd resolved inside "/" (no magic links, ".." stays in).
-void change_directory(const oci::Process& process);
+// process.cwd resolved inside the root (an O_PATH fd), before a seccomp
+// profile that may not know openat2 is loaded; entered (fchdir) after the
+// user switch, so the permission check is the process user's.
+UniqueFd open_working_directory(const oci::Process& process);
+void change_directory(const oci::Process& process, const UniqueFd& cwd);
 // Create process.cwd if missing, as runc does (before dropping privileges);
 // a read-only root leaves the error to change_directory.
 void create_working_directory(const oci::Process& process);

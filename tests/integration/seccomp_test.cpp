@@ -197,9 +197,9 @@ TEST_CASE("exec inherits the container's seccomp filter", "[seccomp][exec]") {
   sb.skiff({"delete", "--force", id});
 }
 
-TEST_CASE("a profile that denies close_range still starts and execs the process",
+TEST_CASE("a profile that denies close_range and openat2 still starts and execs the process",
           "[seccomp][exec]") {
-  // runtime-tools' profile predates close_range; skiff must not need it once
+  // runtime-tools' profile predates close_range and openat2; skiff must not need them once
   // the filter is loaded (before the capabilities drop when noNewPrivileges
   // is false), in create/start and in exec.
   Sandbox sb;
@@ -207,7 +207,7 @@ TEST_CASE("a profile that denies close_range still starts and execs the process"
   Bundle b = sb.bundle({"sh", "-c", "echo started > /dev/shm/started; exec sleep 600"});
   b.config["process"]["noNewPrivileges"] = false;
   b.config["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_ALLOW"},
-                                  {"syscalls", {errno_rule({"close_range"}, ENOSYS)}}};
+                                  {"syscalls", {errno_rule({"close_range", "openat2"}, ENOSYS)}}};
   b.save();
   REQUIRE(sb.skiff({"create", "--bundle", b.dir.string(), id}).exit_code == 0);
   REQUIRE(sb.skiff({"start", id}).exit_code == 0);
