@@ -37,6 +37,8 @@ struct RuntimeOptions {
   // only the non-dumpable guard applies, which is enough for every other
   // container.
   std::vector<std::string> reexec_args;
+  // Compiled WebAssembly modules, by content digest ("": no cache).
+  std::string wasm_cache_dir = "/var/cache/skiff/wasm";
 };
 
 enum class Status { Creating, Created, Running, Paused, Stopped };

@@ -23,6 +23,7 @@ namespace skiff::cli {
 // The global flags, shared by every command.
 struct Globals {
   std::string root = "/run/skiff";
+  std::string wasm_cache = "/var/cache/skiff/wasm";
   std::string log_file;
   std::string log_format = "text";
   bool debug = false;

@@ -96,6 +96,7 @@ Runtime Context::runtime() const {
   RuntimeOptions options;
   options.root = globals.root;
   options.reexec_args = globals.argv;
+  options.wasm_cache_dir = globals.wasm_cache;
   options.log = [&logger = logger](LogLevel level, std::string_view message) { logger.log(level, message); };
   return Runtime(std::move(options));
 }

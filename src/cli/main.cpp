@@ -40,6 +40,8 @@ void add_global_flags(CLI::App& app, Globals& g) {
   app.add_option("--log-format", g.log_format, "set the log format ('text' (default), or 'json')")
       ->check(CLI::IsMember({"text", "json"}));
   app.add_option("--root", g.root, "root directory for storage of container state (default: \"/run/skiff\")");
+  app.add_option("--wasm-cache", g.wasm_cache,
+                 "directory of compiled WebAssembly modules (default: \"/var/cache/skiff/wasm\", \"\": none)");
   app.add_option("--criu", g.criu, "accepted for runc compatibility; checkpoint/restore is not supported");
   app.add_flag("--systemd-cgroup", g.systemd_cgroup, "use the systemd cgroup driver (not supported yet)");
   app.add_option("--rootless", g.rootless, "accepted for runc compatibility ('true', 'false', or 'auto')");

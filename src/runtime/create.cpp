@@ -24,6 +24,7 @@
 #include "runtime/seccomp_runtime.hpp"
 #include "runtime/state.hpp"
 #include "runtime/sync.hpp"
+#include "runtime/wasm_cache.hpp"
 #include "security/procfs.hpp"
 #include "security/self_protection.hpp"
 #include "util/error.hpp"
@@ -131,16 +132,18 @@ Launch launch_init(const oci::Spec& spec, const runtime::InitConfig& config, int
   return launch;
 }
 
-// The init's last word before it waits for start; a seccomp listener fd may
-// come first, for the agent at listenerPath.
-void expect_ready(const SyncSocket& sync, const oci::Spec& spec, const runtime::SavedState& saved) {
-  runtime::SyncMessage message = sync.receive();
-  if (message.type == SyncType::SeccompFd) {
-    runtime::forward_seccomp_listener(spec, saved, Status::Creating, saved.pid, message.fd.get());
-    message = sync.receive();
+// The init's last word before it waits for start; a seccomp listener fd (for
+// the agent at listenerPath) and wasm compile cache requests may come first.
+void expect_ready(const SyncSocket& sync, const oci::Spec& spec, const runtime::SavedState& saved,
+                  runtime::CompileCacheServer& wasm_cache) {
+  for (;;) {
+    runtime::SyncMessage message = sync.receive();
+    if (message.type == SyncType::Ready) return;
+    if (message.type == SyncType::SeccompFd)
+      runtime::forward_seccomp_listener(spec, saved, Status::Creating, saved.pid, message.fd.get());
+    else if (!wasm_cache.handle(message, sync))
+      throw Error("sync socket: unexpected message " + std::to_string(static_cast<uint32_t>(message.type)));
   }
-  if (message.type != SyncType::Ready)
-    throw Error("sync socket: unexpected message " + std::to_string(static_cast<uint32_t>(message.type)));
 }
 
 void write_pid_file(const std::string& path, pid_t pid) {
@@ -253,7 +256,8 @@ ContainerState Runtime::create(const std::string& id, const CreateOptions& optio
   runtime::run_hooks(spec.hooks.prestart, "prestart", runtime::hook_state_json(saved, Status::Created));
   runtime::run_hooks(spec.hooks.create_runtime, "createRuntime", creating);
   parent_end.send(SyncType::HooksDone, 0, creating);
-  expect_ready(parent_end, spec, saved);
+  runtime::CompileCacheServer wasm_cache(options_);
+  expect_ready(parent_end, spec, saved, wasm_cache);
 
   store.save(saved);
   write_pid_file(options.pid_file, pid);

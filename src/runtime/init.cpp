@@ -14,6 +14,7 @@
 #include "runtime/process.hpp"
 #include "runtime/process_setup.hpp"
 #include "runtime/seccomp_runtime.hpp"
+#include "runtime/wasm_cache.hpp"
 #include "runtime/wasm_entry.hpp"
 #include "security/capabilities.hpp"
 #include "security/lsm.hpp"
@@ -110,7 +111,8 @@ void setup_container(const InitConfig& config, Entrypoint& entrypoint, std::stri
   create_working_directory(process);
   apply_rlimits(process);
   security::apply_process_attributes(process, spec);
-  entrypoint.module = load_wasm_entrypoint(spec);
+  SyncCompileCache cache(*config.sync);
+  entrypoint.module = load_wasm_entrypoint(spec, &cache);
   if (entrypoint.module) close_inherited_fds(config.preserve_fds, {config.sync->fd(), config.fifo_fd});
   else keep_only_inherited_fds(config.preserve_fds);
   UniqueFd cwd = open_working_directory(process);  // after the fd sorting: it stays open

@@ -18,6 +18,9 @@ enum class SyncType : uint32_t {
   ChildPid,         // intermediate -> parent: the init's pid (value)
   Error,            // init -> parent: setup failed (text)
   SeccompFd,        // init -> parent: the seccomp notify listener (fd attached)
+  WasmCacheLookup,  // init -> parent: a compiled module's key (text)
+  WasmCacheEntry,   // parent -> init: the entry (fd attached) or none (no fd)
+  WasmCacheStore,   // init -> parent: store this (memfd attached) under the last key
 };
 
 struct SyncMessage {

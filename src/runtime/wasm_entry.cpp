@@ -35,13 +35,13 @@ void close_range_or_throw(unsigned first, unsigned last) {
 
 }  // namespace
 
-std::unique_ptr<wasm::Program> load_wasm_entrypoint(const oci::Spec& spec) {
+std::unique_ptr<wasm::Program> load_wasm_entrypoint(const oci::Spec& spec, wasm::CompileCache* cache) {
   if (!spec.process || spec.process->args.empty() || wasm::is_pod_sandbox(spec.annotations)) return nullptr;
   wasm::Handler handler = wasm::handler_from_annotations(spec.annotations);
   const std::string& args0 = spec.process->args.front();
   std::string path = locate_entrypoint(*spec.process);
   if (path.empty() || !wasm::runs_as_wasm(handler, args0, wasm::read_head(path))) return nullptr;
-  return wasm::load_program(path);
+  return wasm::load_program(path, cache);
 }
 
 void close_inherited_fds(int preserve_fds, std::vector<int> keep) {

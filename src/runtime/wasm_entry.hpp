@@ -13,8 +13,8 @@ namespace skiff::runtime {
 
 // The compiled entrypoint, or null when it runs natively. Called after the
 // rootfs is final and before any credential or seccomp change; throws an
-// Error naming the module when it cannot be compiled.
-std::unique_ptr<wasm::Program> load_wasm_entrypoint(const oci::Spec& spec);
+// Error naming the module when it cannot be compiled. The cache may be null.
+std::unique_ptr<wasm::Program> load_wasm_entrypoint(const oci::Spec& spec, wasm::CompileCache* cache);
 
 // Close every fd from 3 + preserve_fds up except `keep` (the init's sync
 // socket and exec.fifo): no execve will close them for us.

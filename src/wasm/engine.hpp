@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace skiff::wasm {
@@ -26,6 +27,17 @@ struct RunConfig {
   std::vector<Preopen> preopens;
 };
 
+// Compiled modules kept between containers, keyed by a content digest. The
+// init cannot see the host's cache directory: the runtime on the other end
+// of its sync socket looks entries up and stores them.
+class CompileCache {
+ public:
+  virtual ~CompileCache() = default;
+  // The compiled (serialized) module stored under key, or "" on a miss.
+  virtual std::string lookup(const std::string& key) = 0;
+  virtual void store(const std::string& key, std::string_view compiled) = 0;
+};
+
 class Program {
  public:
   virtual ~Program() = default;
@@ -34,8 +46,9 @@ class Program {
   virtual int run(const RunConfig& config) = 0;
 };
 
-// Reads and compiles the module (.wasm binary or .wat text) at path; throws
-// Error naming the module and the cause.
-std::unique_ptr<Program> load_program(const std::string& path);
+// Reads and compiles the module (.wasm binary or .wat text) at path, or
+// loads it from cache (may be null); throws Error naming the module and the
+// cause.
+std::unique_ptr<Program> load_program(const std::string& path, CompileCache* cache);
 
 }  // namespace skiff::wasm

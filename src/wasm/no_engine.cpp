@@ -5,7 +5,7 @@
 
 namespace skiff::wasm {
 
-std::unique_ptr<Program> load_program(const std::string& path) {
+std::unique_ptr<Program> load_program(const std::string& path, CompileCache*) {
   throw Error("wasm module " + path + ": this skiff was built without WebAssembly support (SKIFF_WASM=OFF)");
 }
 

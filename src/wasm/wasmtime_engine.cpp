@@ -9,11 +9,14 @@
 
 #include "util/error.hpp"
 #include "util/fs.hpp"
+#include "util/sha256.hpp"
 #include "wasm/engine.hpp"
 
 namespace skiff::wasm {
 
 namespace {
+
+constexpr std::string_view kEngineTag = "wasmtime48";
 
 template <auto Delete>
 struct Deleter {
@@ -69,6 +72,38 @@ std::string module_binary(const std::string& path) {
   check(wasmtime_wat2wasm(bytes.data(), bytes.size(), &binary), path);
   std::string result(binary.data, binary.size);
   wasm_byte_vec_delete(&binary);
+  return result;
+}
+
+ModulePtr compile(wasm_engine_t& engine, const std::string& binary, const std::string& path) {
+  wasmtime_module_t* module = nullptr;
+  check(wasmtime_module_new(&engine, reinterpret_cast<const uint8_t*>(binary.data()), binary.size(), &module),
+        path);
+  return ModulePtr(module);
+}
+
+// The digest of the module's bytes, under the engine's version: another
+// Wasmtime (or the same with other settings) compiles differently.
+std::string cache_key(const std::string& binary) {
+  return std::string(kEngineTag) + "-" + sha256_hex(binary);
+}
+
+// A module from the cache; null when there is none or this engine refuses it
+// (then it is compiled again and the entry replaced).
+ModulePtr cached_module(wasm_engine_t& engine, const std::string& compiled) {
+  if (compiled.empty()) return nullptr;
+  wasmtime_module_t* module = nullptr;
+  ErrorPtr error(wasmtime_module_deserialize(&engine, reinterpret_cast<const uint8_t*>(compiled.data()),
+                                             compiled.size(), &module));
+  return error ? nullptr : ModulePtr(module);
+}
+
+std::string serialized(const wasmtime_module_t& module) {
+  wasm_byte_vec_t bytes;
+  ErrorPtr error(wasmtime_module_serialize(&module, &bytes));
+  if (error) return {};
+  std::string result(bytes.data, bytes.size);
+  wasm_byte_vec_delete(&bytes);
   return result;
 }
 
@@ -149,13 +184,17 @@ class ModuleProgram : public Program {
 
 }  // namespace
 
-std::unique_ptr<Program> load_program(const std::string& path) {
+std::unique_ptr<Program> load_program(const std::string& path, CompileCache* cache) {
   std::string binary = module_binary(path);
   EnginePtr engine(wasm_engine_new());
-  wasmtime_module_t* module = nullptr;
-  check(wasmtime_module_new(engine.get(), reinterpret_cast<const uint8_t*>(binary.data()), binary.size(), &module),
-        path);
-  return std::make_unique<ModuleProgram>(path, std::move(engine), ModulePtr(module));
+  std::string key = cache ? cache_key(binary) : std::string();
+  ModulePtr module = cache ? cached_module(*engine, cache->lookup(key)) : nullptr;
+  if (!module) {
+    module = compile(*engine, binary, path);
+    std::string compiled = cache ? serialized(*module) : std::string();
+    if (!compiled.empty()) cache->store(key, compiled);
+  }
+  return std::make_unique<ModuleProgram>(path, std::move(engine), std::move(module));
 }
 
 }  // namespace skiff::wasm

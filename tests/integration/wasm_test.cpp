@@ -207,3 +207,45 @@ TEST_CASE("a bad module fails the create, naming the module, and leaves nothing"
   CHECK(out.out.empty());
   CHECK_NO_LEFTOVERS(sb, id);
 }
+
+TEST_CASE("compiled modules are cached by content digest", "[wasm]") {
+  Sandbox sb;
+  const fs::path cache = sb.dir / "wasm-cache";
+  Bundle b = probe_bundle(sb, {"exit", "5"});
+  b.save();
+  auto run = [&] { return sb.skiff({"--wasm-cache", cache.string(), "run", "--bundle", b.dir.string(), sb.new_id("cached")}); };
+
+  Output first = run();
+  INFO(first.describe());
+  CHECK(first.exit_code == 5);
+  std::vector<fs::path> entries;
+  for (const auto& entry : fs::directory_iterator(cache)) entries.push_back(entry.path());
+  REQUIRE(entries.size() == 1);
+  CHECK(entries[0].filename().string().find("wasmtime48-") == 0);
+  CHECK(fs::status(cache).permissions() == fs::perms::owner_all);
+  const auto stored = fs::last_write_time(entries[0]);
+
+  SECTION("a second start loads the entry instead of compiling") {
+    Output second = run();
+    INFO(second.describe());
+    CHECK(second.exit_code == 5);
+    CHECK(fs::last_write_time(entries[0]) == stored);
+  }
+  SECTION("an entry this engine refuses is compiled again and replaced") {
+    write_file(entries[0], "not a compiled module");
+    Output second = run();
+    INFO(second.describe());
+    CHECK(second.exit_code == 5);
+    CHECK(read_file(entries[0]) != "not a compiled module");
+  }
+  SECTION("another module gets its own entry") {
+    // The same code plus a custom section "abc": other bytes, another digest.
+    Bundle other = probe_bundle(sb, {"args"});
+    write_file(other.rootfs / "bin/probe.wasm", read_file(WASM_PROBE) + std::string("\0\x04\x03" "abc", 6));
+    other.save();
+    Output out = sb.skiff({"--wasm-cache", cache.string(), "run", "--bundle", other.dir.string(), sb.new_id("other")});
+    INFO(out.describe());
+    CHECK(out.exit_code == 0);
+    CHECK(std::distance(fs::directory_iterator(cache), fs::directory_iterator()) == 2);
+  }
+}

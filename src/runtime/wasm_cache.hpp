@@ -1,0 +1,40 @@
+// The wasm compile cache across the sync socket (see wasm::CompileCache):
+// the init asks, the runtime (outside the container) reads and writes the
+// host's cache directory. A cache that fails only costs a compile.
+#pragma once
+
+#include <string>
+
+#include "runtime/sync.hpp"
+#include "skiff/skiff.hpp"
+#include "wasm/engine.hpp"
+
+namespace skiff::runtime {
+
+// The init's side.
+class SyncCompileCache : public wasm::CompileCache {
+ public:
+  explicit SyncCompileCache(const SyncSocket& sync) : sync_(sync) {}
+  std::string lookup(const std::string& key) override;
+  void store(const std::string& key, std::string_view compiled) override;
+
+ private:
+  const SyncSocket& sync_;
+};
+
+// The runtime's side, during create: answers the init's requests.
+class CompileCacheServer {
+ public:
+  explicit CompileCacheServer(const RuntimeOptions& options) : options_(options) {}
+  // False when message is not a cache request.
+  bool handle(const SyncMessage& message, const SyncSocket& sync);
+
+ private:
+  void lookup(const std::string& key, const SyncSocket& sync);
+  void store(int fd);
+
+  const RuntimeOptions& options_;
+  std::string key_;  // of the last lookup: what a store is for
+};
+
+}  // namespace skiff::runtime

@@ -1,0 +1,21 @@
+// util/sha256: the FIPS 180-4 examples, and lengths around the padding edges.
+#include <catch2/catch.hpp>
+
+#include "util/sha256.hpp"
+
+using skiff::sha256_hex;
+
+TEST_CASE("sha256 of the standard test vectors", "[sha256]") {
+  CHECK(sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  CHECK(sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  // 56 bytes: the length no longer fits the first padding block.
+  CHECK(sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq") ==
+        "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  CHECK(sha256_hex(std::string(1000000, 'a')) ==
+        "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+TEST_CASE("sha256 across block boundaries differs by content", "[sha256]") {
+  CHECK(sha256_hex(std::string(64, 'x')) != sha256_hex(std::string(63, 'x')));
+  CHECK(sha256_hex(std::string(55, 'x')).size() == 64);
+}
