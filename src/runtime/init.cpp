@@ -113,7 +113,8 @@ void setup_container(const InitConfig& config, Entrypoint& entrypoint, std::stri
   security::apply_process_attributes(process, spec);
   SyncCompileCache cache(*config.sync);
   entrypoint.module = load_wasm_entrypoint(spec, &cache);
-  if (entrypoint.module) close_inherited_fds(config.preserve_fds, {config.sync->fd(), config.fifo_fd});
+  if (entrypoint.module)
+    close_inherited_fds(config.preserve_fds, {config.sync->fd(), config.fifo_fd, config.procfs->fd()});
   else keep_only_inherited_fds(config.preserve_fds);
   UniqueFd cwd = open_working_directory(process);  // after the fd sorting: it stays open
   load_seccomp_at(config.seccomp, process, security::SeccompStage::BeforeCapabilities, *config.sync);
@@ -150,7 +151,8 @@ void run_init(const InitConfig& config) {
     wait_for_start(config.fifo_fd);  // kept open: execve closes it, which tells `start`
     run_hooks(config.spec->hooks.start_container, "startContainer", state_for_hooks(hook_state, "running"));
     if (entrypoint.module) {
-      ::close(config.fifo_fd);  // tells `start` the process runs, as execve would
+      ::close(config.procfs->fd());  // the host's /proc: close-on-exec, but there is no exec
+      ::close(config.fifo_fd);       // tells `start` the process runs, as execve would
       run_wasm_entrypoint(*entrypoint.module, *config.spec->process, config.seccomp);
     }
     exec_process(*config.spec->process, entrypoint.path, config.seccomp);

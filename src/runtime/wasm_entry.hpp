@@ -17,7 +17,8 @@ namespace skiff::runtime {
 std::unique_ptr<wasm::Program> load_wasm_entrypoint(const oci::Spec& spec, wasm::CompileCache* cache);
 
 // Close every fd from 3 + preserve_fds up except `keep` (the init's sync
-// socket and exec.fifo): no execve will close them for us.
+// socket, exec.fifo and the host's procfs, closed at start): no execve will
+// close them for us.
 void close_inherited_fds(int preserve_fds, std::vector<int> keep);
 
 // Run the module as the container's process and _exit with its code.

@@ -144,22 +144,41 @@ void report(const std::string& text) {
   (void)!::write(STDERR_FILENO, line.data(), line.size());
 }
 
+// Refuses a module that is not a WASI command: no _start to call.
+void check_is_command(const wasmtime_module_t& module, const std::string& path) {
+  wasm_exporttype_vec_t exports;
+  wasmtime_module_exports(&module, &exports);
+  bool found = false;
+  for (size_t i = 0; i < exports.size && !found; ++i) {
+    const wasm_name_t* name = wasm_exporttype_name(exports.data[i]);
+    found = std::string_view(name->data, name->size) == "_start";
+  }
+  wasm_exporttype_vec_delete(&exports);
+  if (!found) fail(path, "no \"_start\" export (not a WASI command module)");
+}
+
 class ModuleProgram : public Program {
  public:
   ModuleProgram(std::string path, EnginePtr engine, ModulePtr module)
-      : path_(std::move(path)), engine_(std::move(engine)), module_(std::move(module)) {}
+      : path_(std::move(path)), engine_(std::move(engine)), module_(std::move(module)) {
+    check_is_command(*module_, path_);
+    // Imports are resolved now, so a module needing what WASI does not
+    // provide fails the create.
+    LinkerPtr linker(wasmtime_linker_new(engine_.get()));
+    check(wasmtime_linker_define_wasi(linker.get()), path_);
+    wasmtime_instance_pre_t* pre = nullptr;
+    check(wasmtime_linker_instantiate_pre(linker.get(), module_.get(), &pre), path_);
+    pre_.reset(pre);
+  }
 
   int run(const RunConfig& config) override {
     StorePtr store(wasmtime_store_new(engine_.get(), nullptr, nullptr));
     wasmtime_context_t* context = wasmtime_store_context(store.get());
     check(wasmtime_context_set_wasi(context, wasi_config(config).release()), path_);
-    LinkerPtr linker(wasmtime_linker_new(engine_.get()));
-    check(wasmtime_linker_define_wasi(linker.get()), path_);
-    check(wasmtime_linker_module(linker.get(), context, "", 0, module_.get()), path_);
-    wasmtime_func_t start;
-    check(wasmtime_linker_get_default(linker.get(), context, "", 0, &start), path_);
+    wasmtime_instance_t instance;
     wasm_trap_t* raw_trap = nullptr;
-    ErrorPtr error(wasmtime_func_call(context, &start, nullptr, 0, nullptr, 0, &raw_trap));
+    ErrorPtr error(wasmtime_instance_pre_instantiate(pre_.get(), context, &instance, &raw_trap));
+    if (!error && !raw_trap) error.reset(call_start(context, instance, &raw_trap));
     TrapPtr trap(raw_trap);
     if (error) return exit_code(error.get());
     if (trap) {
@@ -170,6 +189,17 @@ class ModuleProgram : public Program {
   }
 
  private:
+  static wasmtime_error_t* call_start(wasmtime_context_t* context, const wasmtime_instance_t& instance,
+                                      wasm_trap_t** trap) {
+    wasmtime_extern_t start;
+    if (!wasmtime_instance_export_get(context, &instance, "_start", 6, &start) ||
+        start.kind != WASMTIME_EXTERN_FUNC)
+      return wasmtime_error_new("\"_start\" is not a function");
+    wasmtime_error_t* error = wasmtime_func_call(context, &start.of.func, nullptr, 0, nullptr, 0, trap);
+    wasmtime_extern_delete(&start);
+    return error;
+  }
+
   int exit_code(const wasmtime_error_t* error) const {
     int status = 0;
     if (wasmtime_error_exit_status(error, &status)) return status;
@@ -180,6 +210,7 @@ class ModuleProgram : public Program {
   std::string path_;
   EnginePtr engine_;
   ModulePtr module_;
+  std::unique_ptr<wasmtime_instance_pre_t, Deleter<wasmtime_instance_pre_delete>> pre_;
 };
 
 }  // namespace

@@ -173,6 +173,16 @@ TEST_CASE("a sleeping wasm container has its own namespaces and takes a native e
     CAPTURE(ns);
     CHECK(readlink_in_proc(pid, ns) != readlink_in_proc(::getpid(), ns));
   }
+  // No execve closes the init's close-on-exec fds: none of the host's may be
+  // left. Allowed: stdio, the preopened container root (unreachable from the
+  // host's root, so it reads "/"), the engine's memfds and /dev/urandom (opened
+  // in the container), pipes and anon inodes.
+  for (const auto& fd : fs::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) {
+    std::string target = read_link(fd.path());
+    CAPTURE(target);
+    CHECK((target.rfind('/', 0) != 0 || target == "/" || target == "/dev/null" ||
+           target == "/dev/urandom" || target.rfind("/dev/pts/", 0) == 0 || target.rfind("/memfd:", 0) == 0));
+  }
   Output cat = sb.skiff({"exec", id, "cat", "/etc/greeting"});
   INFO(cat.describe());
   CHECK(cat.exit_code == 0);
@@ -247,5 +257,37 @@ TEST_CASE("compiled modules are cached by content digest", "[wasm]") {
     INFO(out.describe());
     CHECK(out.exit_code == 0);
     CHECK(std::distance(fs::directory_iterator(cache), fs::directory_iterator()) == 2);
+  }
+}
+
+TEST_CASE("a .wat module in text format runs under a wasm handler", "[wasm]") {
+  Sandbox sb;
+  Bundle b = sb.bundle({"/app.wat"});
+  b.config["annotations"] = {{"run.oci.handler", "wasm-smart"}};
+  SECTION("valid text") {
+    write_file(b.rootfs / "app.wat",
+               "(module\n"
+               "  (import \"wasi_snapshot_preview1\" \"proc_exit\" (func $exit (param i32)))\n"
+               "  (memory (export \"memory\") 1)\n"
+               "  (func (export \"_start\") (call $exit (i32.const 7))))\n");
+    Output out = sb.run(b);
+    INFO(out.describe());
+    CHECK(out.exit_code == 7);
+  }
+  SECTION("a syntax error fails the create, naming the module") {
+    write_file(b.rootfs / "app.wat", "(module (func (export \"_start\") (i32.bogus)))\n");
+    Output out = sb.run(b);
+    INFO(out.describe());
+    CHECK(out.exit_code != 0);
+    CHECK(out.err.find("wasm module /app.wat") != std::string::npos);
+  }
+  SECTION("an import WASI does not provide fails the create, naming the module") {
+    write_file(b.rootfs / "app.wat",
+               "(module (import \"env\" \"nowhere\" (func)) (func (export \"_start\")))\n");
+    Output out = sb.run(b);
+    INFO(out.describe());
+    CHECK(out.exit_code != 0);
+    CHECK(out.err.find("wasm module /app.wat") != std::string::npos);
+    CHECK(out.err.find("nowhere") != std::string::npos);
   }
 }
