@@ -2,10 +2,13 @@
 // plans over fixed file contents, cgroupsPath and saved-state checks, and the
 // parsing of stats files.
 #include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cgroups/cgroup.hpp"
 #include "cgroups/files.hpp"
@@ -227,4 +230,24 @@ TEST_CASE("stats: io.stat and v1 blkio lines become runc's blkio entries", "[cgr
   REQUIRE(blkio["ioServiceBytesRecursive"].size() == 2);
   CHECK(blkio["ioServiceBytesRecursive"][1] ==
         json({{"major", 253}, {"minor", 1}, {"op", "Write"}, {"value", 1024}}));
+}
+
+TEST_CASE("make_dirs creates the missing parents first and undoes them on failure",
+          "[cgroups]") {
+  namespace fs = std::filesystem;
+  char tmpl[] = "/tmp/skiff-make-dirs-XXXXXX";
+  const fs::path base = ::mkdtemp(tmpl);
+  const std::string leaf = (base / "a/b/c").string();
+  CHECK(skiff::cgroups::make_dirs(leaf) ==
+        std::vector<std::string>{(base / "a").string(), (base / "a/b").string(), leaf});
+  CHECK(skiff::cgroups::make_dirs(leaf).empty());  // exists already: nothing created
+
+  std::ofstream((base / "file").string()) << "x";  // a control file of that name
+  CHECK_THROWS_WITH(skiff::cgroups::make_dirs((base / "file/x").string()),
+                    Catch::Contains("creating cgroup") && Catch::Contains("file"));
+  // The parent gets created, then the leaf fails (name too long): undone.
+  CHECK_THROWS_WITH(skiff::cgroups::make_dirs((base / "new" / std::string(300, 'x')).string()),
+                    Catch::Contains("File name too long"));
+  CHECK_FALSE(fs::exists(base / "new"));
+  fs::remove_all(base);
 }
