@@ -1,13 +1,16 @@
 #include "runtime/seccomp_runtime.hpp"
 
 #include "runtime/container.hpp"
+#include "security/seccomp_cache.hpp"
 
 namespace skiff::runtime {
 
 std::optional<security::SeccompProgram> container_seccomp(const oci::Spec& spec,
                                                           const RuntimeOptions& options) {
   if (!spec.linux || !spec.linux->seccomp) return std::nullopt;
-  security::SeccompProgram program = security::compile_seccomp(*spec.linux->seccomp);
+  const std::string profile_json = spec.raw["linux"]["seccomp"].dump();
+  security::SeccompProgram program = security::compile_seccomp_cached(
+      *spec.linux->seccomp, profile_json, options.root + "/.seccomp-cache");
   for (const auto& warning : program.warnings) log(options, LogLevel::Warning, warning);
   return program;
 }
