@@ -1,7 +1,9 @@
 # Sourced by tools/shim-tests and bench/shim: a private containerd (Debian's
-# 1.6 unless CONTAINERD/CTR say otherwise) with its root, state, sockets and
-# config in $tmp, our shim on its PATH as io.containerd.skiff.v2, and the
-# busybox image from tools/mkimage imported. Stopped by pid in containerd_stop.
+# 1.6 unless CONTAINERD/CTR or $containerd_bin/$ctr_bin say otherwise) with its
+# root, state, sockets and config in $tmp, our shim on its PATH as
+# io.containerd.skiff.v2 (then the shims beside that containerd: 2.x's own
+# containerd-shim-runc-v2), and the busybox image from tools/mkimage imported.
+# Stopped by pid in containerd_stop.
 #
 # Needs: $here (the repo), $tmp (an empty directory), $shim (the shim binary).
 
@@ -28,7 +30,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.a
 [debug]
   level = "debug"
 TOML
-  PATH="$tmp/bin:$PATH" "$containerd_bin" --config "$tmp/config.toml" >"$tmp/containerd.log" 2>&1 &
+  PATH="$tmp/bin:$(dirname "$containerd_bin"):$PATH" "$containerd_bin" --config "$tmp/config.toml" >"$tmp/containerd.log" 2>&1 &
   containerd_pid=$!
   local _
   for _ in $(seq 100); do

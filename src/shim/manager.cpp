@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "containerd/bootstrap.pb.h"
 #include "containerd/shim.pb.h"
 #include "shim/rootfs.hpp"
 #include "shim/serve.hpp"
@@ -24,8 +25,8 @@ namespace skiff::shim {
 
 namespace {
 
-constexpr const char* kSocketDir = "/run/containerd/s";
 constexpr std::string_view kUnixScheme = "unix://";
+constexpr size_t kMaxStartInput = 10 << 20;
 
 std::string sha256_hex(std::string_view text) {
   unsigned char digest[EVP_MAX_MD_SIZE];
@@ -58,8 +59,8 @@ bool someone_listens(const std::string& path) {
 }
 
 // A filesystem socket (never abstract) only our uid may connect to.
-UniqueFd listen_on(const std::string& path) {
-  make_directories(kSocketDir, 0711);
+UniqueFd listen_on(const std::string& dir, const std::string& path) {
+  make_directories(dir, 0711);
   sockaddr_un addr = unix_address(path);
   UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!fd) throw_errno("socket");
@@ -107,26 +108,78 @@ ShimFlags parse_flags(int argc, char** argv) {
   return flags;
 }
 
-std::string socket_address(const ShimFlags& flags) {
+std::string socket_address(const ShimFlags& flags, const std::string& dir) {
   std::string name = flags.address + "/" + flags.ns + "/" + flags.id;
-  return std::string(kUnixScheme) + kSocketDir + "/" + sha256_hex(name);
+  return std::string(kUnixScheme) + dir + "/" + sha256_hex(name);
 }
 
 std::string runtime_root(const std::string& ns) { return "/run/containerd/skiff/" + (ns.empty() ? "default" : ns); }
 
+namespace {
+
+using ::containerd::runtime::bootstrap::v1::BootstrapParams;
+
+// What containerd wrote to the start action's stdin (nothing from a terminal).
+std::string read_start_input() {
+  std::string input;
+  if (::isatty(STDIN_FILENO)) return input;
+  char buffer[8192];
+  for (;;) {
+    ssize_t n = ::read(STDIN_FILENO, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    input.append(buffer, static_cast<size_t>(n));
+    if (input.size() > kMaxStartInput) throw Error("start: stdin larger than 10 MiB");
+  }
+  return input;
+}
+
+// Answer in the caller's form: 2.3+ reads a BootstrapResult (we advertise task
+// API v3); 1.6, 1.7 and 2.0-2.2 read a plain address, which every one of them
+// takes as task API v2 (1.7 refuses a legacy answer that says version 3, and
+// the legacy input does not tell 1.7 from 2.0-2.2).
+void answer_start(const std::optional<BootstrapParams>& params, const std::string& address) {
+  if (!params) {
+    std::cout << address << std::flush;
+    return;
+  }
+  ::containerd::runtime::bootstrap::v1::BootstrapResult result;
+  result.set_version(3);
+  result.set_address(address);
+  result.set_protocol("ttrpc");
+  std::string out = result.SerializeAsString();
+  std::cout.write(out.data(), static_cast<std::streamsize>(out.size()));
+  std::cout.flush();
+}
+
+}  // namespace
+
+std::optional<BootstrapParams> parse_bootstrap(const std::string& input, const ShimFlags& flags) {
+  // Legacy stdin (empty, or runtime options as an Any) can parse as
+  // BootstrapParams too: only our own id and namespace make it the real thing.
+  BootstrapParams params;
+  if (input.empty() || !params.ParseFromString(input)) return std::nullopt;
+  if (params.instance_id() != flags.id || params.namespace_() != flags.ns) return std::nullopt;
+  return params;
+}
+
 int start_action(const ShimFlags& flags) {
   if (flags.id.empty() || flags.ns.empty()) throw Error("start: -id and -namespace are required");
-  std::string address = socket_address(flags);
+  std::optional<BootstrapParams> params = parse_bootstrap(read_start_input(), flags);
+  std::string dir = params && !params->socket_dir().empty() ? params->socket_dir() : kDefaultSocketDir;
+  if (params && !params->containerd_ttrpc_address().empty())
+    ::setenv("TTRPC_ADDRESS", params->containerd_ttrpc_address().c_str(), 0);  // the env wins
+  std::string address = socket_address(flags, dir);
   std::string path = socket_path(address);
   if (path_exists(path)) {
     // A live shim already serves this id (or its group): hand it out again.
     if (someone_listens(path)) {
-      std::cout << address << std::flush;
+      answer_start(params, address);
       return 0;
     }
     ::unlink(path.c_str());
   }
-  UniqueFd listener = listen_on(path);
+  UniqueFd listener = listen_on(dir, path);
   pid_t pid = ::fork();
   if (pid < 0) throw_errno("fork");
   if (pid == 0) {
@@ -136,7 +189,7 @@ int start_action(const ShimFlags& flags) {
   }
   write_file_atomic(flags.bundle + "/shim.pid", std::to_string(pid), 0644);
   write_file_atomic(flags.bundle + "/address", address, 0644);
-  std::cout << address << std::flush;
+  answer_start(params, address);
   return 0;
 }
 
@@ -149,7 +202,9 @@ int delete_action(const ShimFlags& flags) {
   }
   runtime.remove(flags.id, true);  // kills what is left; a gone container is fine
   unmount_rootfs(flags.bundle + "/rootfs");
-  std::string path = socket_path(socket_address(flags));
+  // The address file names the socket wherever start put it (2.3+'s socket_dir).
+  std::string address_file = flags.bundle + "/address";
+  std::string path = socket_path(path_exists(address_file) ? read_file(address_file) : socket_address(flags));
   if (path_exists(path) && !someone_listens(path)) ::unlink(path.c_str());
 
   ::containerd::task::v2::DeleteResponse response;

@@ -3,7 +3,10 @@
 // shim that died), plus the serving loop itself.
 #pragma once
 
+#include <optional>
 #include <string>
+
+#include "containerd/bootstrap.pb.h"
 
 namespace skiff::shim {
 
@@ -21,9 +24,16 @@ struct ShimFlags {
 // Parse Go-style flags ("-id x", "-id=x", "--id x"); throws on unknown ones.
 ShimFlags parse_flags(int argc, char** argv);
 
-// unix:///run/containerd/s/<sha256(address/ns/id)>, as containerd-shim-runc-v2
-// names it, so containerd finds and cleans it the same way.
-std::string socket_address(const ShimFlags& flags);
+// unix://DIR/<sha256(address/ns/id)>, as containerd-shim-runc-v2 names it, so
+// containerd finds and cleans it the same way. DIR: containerd 2.3+'s
+// socket_dir when it gives one.
+inline constexpr const char* kDefaultSocketDir = "/run/containerd/s";
+std::string socket_address(const ShimFlags& flags, const std::string& dir = kDefaultSocketDir);
+
+// containerd 2.3+'s BootstrapParams from the start action's stdin; nullopt for
+// the legacy input (empty, or runtime options), or params for another shim.
+std::optional<::containerd::runtime::bootstrap::v1::BootstrapParams> parse_bootstrap(const std::string& input,
+                                                                                       const ShimFlags& flags);
 
 // Where libskiff keeps the state of this namespace's containers.
 std::string runtime_root(const std::string& ns);
