@@ -82,8 +82,9 @@ void setup_container(const InitConfig& config, Entrypoint& entrypoint, std::stri
   // Nothing in the container may ptrace us or open /proc/<pid>/exe (our
   // binary) while we run runtime code (CVE-2019-5736); execve resets it.
   ::prctl(PR_SET_DUMPABLE, 0);
-  // Inherited fds of the caller must not reach hooks or the process.
-  cloexec_from(3 + config.preserve_fds);
+  // Inherited fds of the caller must not reach hooks or the process; sorted
+  // out once, here, long before a seccomp profile could deny close_range.
+  keep_only_inherited_fds(config.preserve_fds);
   // Die with the parent while it still drives the setup.
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (config.cgroup_joins) cgroups::join_self(*config.cgroup_joins);
@@ -113,10 +114,10 @@ void setup_container(const InitConfig& config, Entrypoint& entrypoint, std::stri
   security::apply_process_attributes(process, spec);
   SyncCompileCache cache(*config.sync);
   entrypoint.module = load_wasm_entrypoint(spec, &cache);
+  // No execve will close the close-on-exec fds of a wasm init.
   if (entrypoint.module)
     close_inherited_fds(config.preserve_fds, {config.sync->fd(), config.fifo_fd, config.procfs->fd()});
-  else keep_only_inherited_fds(config.preserve_fds);
-  UniqueFd cwd = open_working_directory(process);  // after the fd sorting: it stays open
+  UniqueFd cwd = open_working_directory(process);  // after close_inherited_fds: it stays open
   load_seccomp_at(config.seccomp, process, security::SeccompStage::BeforeCapabilities, *config.sync);
   security::prepare_capabilities(process);
   switch_user(process);

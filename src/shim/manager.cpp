@@ -1,7 +1,6 @@
 #include "shim/manager.hpp"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -20,6 +19,7 @@
 #include "util/error.hpp"
 #include "util/fd.hpp"
 #include "util/fs.hpp"
+#include "util/sha256.hpp"
 
 namespace skiff::shim {
 
@@ -27,20 +27,6 @@ namespace {
 
 constexpr std::string_view kUnixScheme = "unix://";
 constexpr size_t kMaxStartInput = 10 << 20;
-
-std::string sha256_hex(std::string_view text) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr) != 1)
-    throw Error("sha256 of the socket name failed");
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned i = 0; i < length; ++i) {
-    hex.push_back(kHex[digest[i] >> 4]);
-    hex.push_back(kHex[digest[i] & 0xf]);
-  }
-  return hex;
-}
 
 std::string socket_path(const std::string& address) { return address.substr(kUnixScheme.size()); }
 

@@ -56,6 +56,14 @@ json default_profile(Sandbox& sb) {
   return json::parse(read_file(dir / "config.json"))["linux"]["seccomp"];
 }
 
+// Run b, with the syscall probe installed, under `skiff spec`'s profile.
+Output run_under_default_profile(Sandbox& sb, Bundle& b) {
+  install_probe(b);
+  b.config["linux"]["seccomp"] = default_profile(sb);
+  b.save();
+  return sb.run(b);
+}
+
 }  // namespace
 
 TEST_CASE("a seccomp rule returning EPERM for mkdir makes mkdir fail", "[seccomp]") {
@@ -127,10 +135,7 @@ TEST_CASE("syscalls newer than the profile get ENOSYS, unlisted older ones the d
   Bundle b = sb.bundle({"sh", "-c",
                         probe(1000) + "; " + probe(462 /* mseal */, {"0", "0", "0"}) + "; " +
                             probe(SYS_sysfs, {"3"}) + "; " + probe(SYS_clone3, {"0", "0"})});
-  install_probe(b);
-  b.config["linux"]["seccomp"] = default_profile(sb);
-  b.save();
-  Output out = sb.run(b);
+  Output out = run_under_default_profile(sb, b);
   INFO(out.describe());
   REQUIRE(out.exit_code == 0);
   std::istringstream stream(out.out);
@@ -159,10 +164,7 @@ TEST_CASE("skiff spec's default profile runs busybox and stops root from mountin
            denied("mount", "mount -t tmpfs none /mnt") + denied("unshare-user", "unshare -U true") +
            denied("unshare-net", "unshare -n true") + probe(SYS_finit_module, {"0"}) +
            "; echo done"});
-  install_probe(b);
-  b.config["linux"]["seccomp"] = default_profile(sb);
-  b.save();
-  Output out = sb.run(b);
+  Output out = run_under_default_profile(sb, b);
   INFO(out.describe());
   REQUIRE(out.exit_code == 0);
   for (const char* expected : {"Seccomp:\t2", "listed", "mount-eperm", "unshare-user-eperm",
