@@ -11,6 +11,7 @@
 
 #include "util/error.hpp"
 #include "util/fd.hpp"
+#include "util/fs.hpp"
 
 namespace skiff::cgroups {
 
@@ -24,23 +25,7 @@ std::string join_path(std::string_view dir, std::string_view name) {
   return out;
 }
 
-std::optional<std::string> read_optional(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) {
-    if (errno == ENOENT) return std::nullopt;
-    throw_errno("reading " + path);
-  }
-  std::string text;
-  char buf[4096];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw_errno("reading " + path);
-    if (n == 0) break;
-    text.append(buf, static_cast<size_t>(n));
-  }
-  return text;
-}
+std::optional<std::string> read_optional(const std::string& path) { return read_file_if_exists(path); }
 
 std::string read_text(const std::string& path) {
   auto text = read_optional(path);

@@ -14,6 +14,7 @@
 #include "oci/spec.hpp"
 #include "oci/tables.hpp"
 #include "oci/validate.hpp"
+#include "util/fs.hpp"
 #include "util/error.hpp"
 #include "util/fd.hpp"
 
@@ -371,7 +372,7 @@ Linux parse_linux(const Node& node) {
   return linux_;
 }
 
-Spec parse_document(const nlohmann::json& document) {
+Spec parse_document(nlohmann::json document) {
   Node root(&document, "");
   if (!document.is_object()) root.fail("expected a JSON object");
   Spec spec;
@@ -387,23 +388,8 @@ Spec parse_document(const nlohmann::json& document) {
   root["annotations"].read(spec.annotations);
   if (root["linux"].present()) spec.linux = parse_linux(root["linux"]);
   detail::validate_spec(spec);
-  spec.raw = document;
+  spec.raw = std::move(document);
   return spec;
-}
-
-std::string read_file(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) throw_errno(path);
-  std::string text;
-  char buffer[65536];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw_errno(path);
-    if (n == 0) break;
-    text.append(buffer, static_cast<size_t>(n));
-  }
-  return text;
 }
 
 // nlohmann's messages start with "[json.exception.parse_error.101] "; drop it.
@@ -425,7 +411,14 @@ Spec parse_spec(const std::string& json_text) {
   } catch (const nlohmann::json::exception& e) {
     throw_error("config.json", "invalid JSON: " + parse_error_detail(e.what()));
   }
-  return parse_document(document);
+  return parse_document(std::move(document));
+}
+
+Spec parse_spec_document(nlohmann::json document) { return parse_document(std::move(document)); }
+
+Hooks parse_hooks(const nlohmann::json& document) {
+  if (!document.is_object()) return {};
+  return parse_hooks(Node(&document, "")["hooks"]);
 }
 
 Process parse_process(const nlohmann::json& json, const std::string& json_path) {

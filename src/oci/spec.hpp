@@ -210,6 +210,12 @@ struct Spec {
 // ("linux.namespaces[2].type: unknown namespace \"foo\"").
 Spec parse_spec(const std::string& json_text);
 
+// The same, from an already parsed document (a container's recorded config).
+Spec parse_spec_document(nlohmann::json document);
+
+// The "hooks" object of a config document alone (absent: no hooks).
+Hooks parse_hooks(const nlohmann::json& document);
+
 // Parse a "process" object alone (exec --process FILE); same validation.
 Process parse_process(const nlohmann::json& json, const std::string& json_path = "process");
 

@@ -28,4 +28,14 @@ void wait_for_exit(pid_t pid, int pidfd);
 
 void log(const RuntimeOptions& options, LogLevel level, const std::string& message);
 
+// The operations behind Runtime's, on a state already loaded: `run` chains
+// them without reading state.json back after every step.
+SavedState create_container(const RuntimeOptions& options, const std::string& id, const CreateOptions& create);
+// saved must be a created container.
+void start_container(const RuntimeOptions& options, const StateStore& store, const SavedState& saved);
+// The init's exit code (it must be our child), or -1 when it was not ours to reap.
+int wait_container(const SavedState& saved);
+void remove_container(const RuntimeOptions& options, const StateStore& store, const SavedState& saved,
+                      bool force);
+
 }  // namespace skiff::runtime

@@ -153,21 +153,24 @@ void write_pid_file(const std::string& path, pid_t pid) {
 
 }  // namespace
 
-ContainerState Runtime::create(const std::string& id, const CreateOptions& options) {
+namespace runtime {
+
+SavedState create_container(const RuntimeOptions& runtime_options, const std::string& id,
+                            const CreateOptions& options) {
   runtime::validate_id(id);
   std::string bundle = absolute_path(options.bundle, std::filesystem::current_path().string());
   oci::Spec spec = oci::load_spec(bundle);
   if (!spec.process) throw Error("process: required to create a container");
-  security::protect_runtime_binary(spec, nullptr, options_.reexec_args);
+  security::protect_runtime_binary(spec, nullptr, runtime_options.reexec_args);
   if (options.listen_fds > 0) {
     spec.process->env.push_back("LISTEN_FDS=" + std::to_string(options.listen_fds));
     spec.process->env.push_back("LISTEN_PID=1");
   }
   std::string rootfs = checked_rootfs(spec, bundle);
   // Compiled before anything is created, so a bad profile leaves nothing behind.
-  std::optional<security::SeccompProgram> seccomp = runtime::container_seccomp(spec, options_);
+  std::optional<security::SeccompProgram> seccomp = runtime::container_seccomp(spec, runtime_options);
 
-  runtime::StateStore store(options_.root);
+  runtime::StateStore store(runtime_options.root);
   store.create_dir(id);
   std::unique_ptr<cgroups::Cgroup> cgroup;  // declared before rollback: it outlives the undo steps
   Rollback rollback;
@@ -181,7 +184,9 @@ ContainerState Runtime::create(const std::string& id, const CreateOptions& optio
   cgroup = cgroups::make_cgroup(spec.linux ? spec.linux->cgroups_path : "", id);
   cgroup->create();
   rollback.add([&] { cgroup->destroy(); });
-  if (spec.linux) cgroup->apply(cgroups::effective_resources(*spec.linux));
+  if (spec.linux)
+    for (const auto& warning : cgroup->apply(cgroups::effective_resources(*spec.linux)))
+      runtime::log(runtime_options, LogLevel::Warning, warning);
 
   // Recorded before anything runs (pid 0 reads as stopped): if this process
   // is killed half-way, `delete` still finds the cgroup and cleans up.
@@ -256,14 +261,20 @@ ContainerState Runtime::create(const std::string& id, const CreateOptions& optio
   runtime::run_hooks(spec.hooks.prestart, "prestart", runtime::hook_state_json(saved, Status::Created));
   runtime::run_hooks(spec.hooks.create_runtime, "createRuntime", creating);
   parent_end.send(SyncType::HooksDone, 0, creating);
-  runtime::CompileCacheServer wasm_cache(options_);
+  runtime::CompileCacheServer wasm_cache(runtime_options);
   expect_ready(parent_end, spec, saved, wasm_cache);
 
   store.save(saved);
   write_pid_file(options.pid_file, pid);
   rollback.commit();
+  return saved;
+}
 
-  ContainerState state = store.public_state(saved);
+}  // namespace runtime
+
+ContainerState Runtime::create(const std::string& id, const CreateOptions& options) {
+  runtime::SavedState saved = runtime::create_container(options_, id, options);
+  ContainerState state = runtime::StateStore(options_.root).public_state(saved);
   state.status = Status::Created;
   return state;
 }

@@ -147,13 +147,12 @@ void wait_for_exec(const SyncSocket& sync, const oci::Spec& spec, const runtime:
 ProcessInfo Runtime::exec(const std::string& id, const ExecOptions& options) {
   runtime::StateStore store(options_.root);
   runtime::SavedState saved = store.load(id);
-  bool frozen = runtime::container_frozen(saved);
-  Status status = store.status(saved, frozen);
+  Status status = runtime::live_status(store, saved);
   if (status == Status::Stopped) throw Error("container \"" + id + "\" is not running");
   if (status == Status::Paused && !options.ignore_paused)
     throw Error("container \"" + id + "\" is paused (use --ignore-paused)");
 
-  oci::Spec spec = oci::parse_spec(saved.config.dump());
+  oci::Spec spec = oci::parse_spec_document(saved.config);
   oci::Process process = exec_process_spec(spec, options);
   std::optional<security::SeccompProgram> seccomp = runtime::container_seccomp(spec, options_);
   security::protect_runtime_binary(spec, &process, options_.reexec_args);

@@ -59,7 +59,10 @@ UniqueFd open_init(const SavedState& saved) {
 }
 
 Status live_status(const StateStore& store, const SavedState& saved) {
-  return store.status(saved, container_frozen(saved));
+  Status status = store.status(saved, false);
+  // The freezer is only worth reading for a live init.
+  if (status != Status::Stopped && container_frozen(saved)) return Status::Paused;
+  return status;
 }
 
 void log(const RuntimeOptions& options, LogLevel level, const std::string& message) {
@@ -77,7 +80,7 @@ using runtime::StateStore;
 
 oci::Hooks saved_hooks(const SavedState& saved) {
   try {
-    return oci::parse_spec(saved.config.dump()).hooks;
+    return oci::parse_hooks(saved.config);
   } catch (const Error&) {
     return {};
   }
@@ -139,21 +142,7 @@ void Runtime::start(const std::string& id) {
   Status status = live_status(store, saved);
   if (status != Status::Created)
     throw Error("container \"" + id + "\" cannot be started: it is " + status_name(status) + ", not created");
-  // Only a live init holds the fifo's read end: ENXIO means it died.
-  UniqueFd fifo(::open(store.fifo(id).c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
-  if (!fifo && errno == ENXIO) throw Error("container \"" + id + "\": the init exited before start");
-  if (!fifo) throw_errno(store.fifo(id));
-  char byte = '0';
-  if (::write(fifo.get(), &byte, 1) != 1) throw_errno("writing " + store.fifo(id));
-  // The init's read end is close-on-exec: POLLERR (no reader left) means its
-  // process now runs (or it died), so poststart hooks come after it.
-  pollfd p{fifo.get(), 0, 0};
-  while (::poll(&p, 1, -1) < 0 && errno == EINTR) {
-  }
-  ::unlink(store.fifo(id).c_str());
-  for (const auto& failure : runtime::run_hooks_all(saved_hooks(saved).poststart, "poststart",
-                                                    runtime::hook_state_json(saved, Status::Running)))
-    runtime::log(options_, LogLevel::Warning, failure);
+  runtime::start_container(options_, store, saved);
 }
 
 ProcessInfo Runtime::run(const std::string& id, const CreateOptions& options, const RunOptions& run) {
@@ -169,35 +158,37 @@ ProcessInfo Runtime::run(const std::string& id, const CreateOptions& options, co
     console_theirs.reset(sv[1]);
     create_options.console_fd = sv[1];
   }
-  ContainerState created = create(id, create_options);
+  StateStore store(options_.root);
+  SavedState saved = runtime::create_container(options_, id, create_options);
   console_theirs.reset();
   UniqueFd master;
-  if (console_ours && StateStore(options_.root).load(id).use_terminal) master = runtime::receive_fd(console_ours.get());
+  if (console_ours && saved.use_terminal) master = runtime::receive_fd(console_ours.get());
   try {
-    start(id);
+    runtime::start_container(options_, store, saved);
   } catch (...) {
     try {
-      remove(id, true);
+      runtime::remove_container(options_, store, saved, true);
     } catch (...) {
     }
     throw;
   }
-  ProcessInfo info{created.pid, 0};
+  ProcessInfo info{saved.pid, 0};
   if (run.detach) return info;
   if (run.on_started) run.on_started(info.pid);
   if (master) runtime::proxy_console(master.get());
-  info.exit_code = wait(id);
-  if (!run.keep) remove(id, true);
+  info.exit_code = runtime::wait_container(saved);
+  if (!run.keep) runtime::remove_container(options_, store, saved, true);
   return info;
 }
 
-int Runtime::wait(const std::string& id) {
-  SavedState saved = StateStore(options_.root).load(id);
+int Runtime::wait(const std::string& id) { return runtime::wait_container(StateStore(options_.root).load(id)); }
+
+int runtime::wait_container(const SavedState& saved) {
   int status = 0;
   for (;;) {
     if (::waitpid(saved.pid, &status, 0) >= 0) return runtime::exit_code_from_status(status);
     if (errno == EINTR) continue;
-    if (errno != ECHILD) throw_errno("waiting for container \"" + id + "\"");
+    if (errno != ECHILD) throw_errno("waiting for container \"" + saved.id + "\"");
     // Not our child: we can only see that it ended.
     UniqueFd pidfd = open_init(saved);
     if (pidfd) runtime::wait_for_exit(saved.pid, pidfd.get());
@@ -234,10 +225,14 @@ void Runtime::remove(const std::string& id, bool force) {
     store.remove_dir(id);
     return;
   }
-  SavedState saved = store.load(id);
+  runtime::remove_container(options_, store, store.load(id), force);
+}
+
+void runtime::remove_container(const RuntimeOptions& options, const StateStore& store, const SavedState& saved,
+                               bool force) {
   Status status = live_status(store, saved);
   if (status != Status::Stopped && !force)
-    throw Error("container \"" + id + "\" cannot be deleted: it is " + status_name(status) +
+    throw Error("container \"" + saved.id + "\" cannot be deleted: it is " + status_name(status) +
                 " (stop it first or use --force)");
   if (status != Status::Stopped) {
     auto cgroup = runtime::container_cgroup(saved);
@@ -254,14 +249,33 @@ void Runtime::remove(const std::string& id, bool force) {
     try {
       cgroup->destroy();
     } catch (const Error& e) {
-      runtime::log(options_, LogLevel::Warning, e.what());
+      runtime::log(options, LogLevel::Warning, e.what());
     }
   }
   for (const auto& failure : runtime::run_hooks_all(saved_hooks(saved).poststop, "poststop",
                                                     runtime::hook_state_json(saved, Status::Stopped)))
-    runtime::log(options_, LogLevel::Warning, failure);
-  store.remove_dir(id);
+    runtime::log(options, LogLevel::Warning, failure);
+  store.remove_dir(saved.id);
 }
+
+void runtime::start_container(const RuntimeOptions& options, const StateStore& store, const SavedState& saved) {
+  // Only a live init holds the fifo's read end: ENXIO means it died.
+  UniqueFd fifo(::open(store.fifo(saved.id).c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
+  if (!fifo && errno == ENXIO) throw Error("container \"" + saved.id + "\": the init exited before start");
+  if (!fifo) throw_errno(store.fifo(saved.id));
+  char byte = '0';
+  if (::write(fifo.get(), &byte, 1) != 1) throw_errno("writing " + store.fifo(saved.id));
+  // The init's read end is close-on-exec: POLLERR (no reader left) means its
+  // process now runs (or it died), so poststart hooks come after it.
+  pollfd p{fifo.get(), 0, 0};
+  while (::poll(&p, 1, -1) < 0 && errno == EINTR) {
+  }
+  ::unlink(store.fifo(saved.id).c_str());
+  for (const auto& failure : runtime::run_hooks_all(saved_hooks(saved).poststart, "poststart",
+                                                    runtime::hook_state_json(saved, Status::Running)))
+    runtime::log(options, LogLevel::Warning, failure);
+}
+
 
 std::vector<pid_t> Runtime::pids(const std::string& id) const {
   SavedState saved = StateStore(options_.root).load(id);

@@ -67,7 +67,8 @@ void Runtime::update(const std::string& id, const std::string& resources_json) {
   if (!recorded.is_object()) recorded = nlohmann::json::object();
   nlohmann::json merged = recorded;
   merged.merge_patch(update);
-  cgroup->apply(update_writes(update, merged));
+  for (const auto& warning : cgroup->apply(update_writes(update, merged)))
+    runtime::log(options_, LogLevel::Warning, warning);
   recorded = std::move(merged);
   store.save(saved);
 }

@@ -112,12 +112,13 @@ ContainerState StateStore::public_state(const SavedState& s) const {
 
 // /proc/<pid>/stat: "pid (comm) S ppid ..." - comm may hold spaces and ')'.
 static std::optional<std::pair<char, uint64_t>> read_stat(pid_t pid) {
-  std::string stat;
+  std::optional<std::string> text;
   try {
-    stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+    text = read_file_if_exists("/proc/" + std::to_string(pid) + "/stat");
   } catch (const Error&) {
-    return std::nullopt;
   }
+  if (!text) return std::nullopt;  // gone (or going)
+  const std::string& stat = *text;
   size_t close = stat.rfind(')');
   if (close == std::string::npos || close + 2 >= stat.size()) return std::nullopt;
   const char* cursor = stat.c_str() + close + 2;

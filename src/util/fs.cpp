@@ -12,7 +12,14 @@
 namespace skiff {
 
 std::string read_file(const std::string& path) {
+  auto content = read_file_if_exists(path);
+  if (!content) throw_errno(path, ENOENT);
+  return std::move(*content);
+}
+
+std::optional<std::string> read_file_if_exists(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd && errno == ENOENT) return std::nullopt;
   if (!fd) throw_errno(path);
   std::string content;
   char buffer[8192];

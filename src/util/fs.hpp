@@ -1,6 +1,7 @@
 // Small file helpers shared by the library.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -8,6 +9,9 @@ namespace skiff {
 
 // Whole file as text; throws naming the path.
 std::string read_file(const std::string& path);
+// The same, nullopt when the file does not exist (no exception on that path:
+// state checks of exited processes are on the hot path).
+std::optional<std::string> read_file_if_exists(const std::string& path);
 // Write text to an existing file (cgroup, /proc knobs); throws naming the path.
 void write_file(const std::string& path, std::string_view content);
 // Write via a temporary file + rename so readers never see half a file.
