@@ -40,8 +40,9 @@ class Cgroup {
   virtual std::vector<SelfJoin> open_self_join() const { return {}; }
   // Move a process into the cgroup (every hierarchy on v1).
   virtual void add_process(pid_t pid) = 0;
-  // Apply linux.resources (the cgroups issue fills this in).
-  virtual void apply(const nlohmann::json& resources) = 0;
+  // Apply linux.resources; returns a warning per field this cgroup version
+  // ignores (v1-only fields on v2), for the caller to log.
+  virtual std::vector<std::string> apply(const nlohmann::json& resources) = 0;
   // Pids of every process in the cgroup.
   virtual std::vector<pid_t> pids() const = 0;
   // Freeze / thaw every process.

@@ -14,6 +14,10 @@ class Plan {
   void add(std::string field, std::string controller, std::string file, std::string value) {
     writes_.push_back({std::move(field), std::move(controller), std::move(file), std::move(value)});
   }
+  // A field this cgroup version has no file for: a warning, not an error.
+  void ignore(std::string field, std::string why) {
+    writes_.push_back({std::move(field), "", "", "", false, false, std::move(why)});
+  }
   Write& last() { return writes_.back(); }
   std::vector<Write> take() { return std::move(writes_); }
 

@@ -70,6 +70,13 @@ std::vector<Field> Field::array(std::string_view key) const {
   return items;
 }
 
+std::vector<std::string> ignored_warnings(const std::vector<Write>& writes) {
+  std::vector<std::string> warnings;
+  for (const auto& w : writes)
+    if (!w.ignored.empty()) warnings.push_back(w.field + ": " + w.ignored);
+  return warnings;
+}
+
 std::vector<DeviceRule> parse_device_rules(const nlohmann::json& resources) {
   std::vector<DeviceRule> rules;
   if (!resources.is_object()) return rules;

@@ -22,7 +22,13 @@ struct Write {
   std::string value;
   bool v2 = false;         // on a hybrid host: goes to the cgroup2 hierarchy
   bool if_exists = false;  // skip silently when the kernel lacks the file
+  // Non-empty: nothing to write on this cgroup version, and why (the caller
+  // warns, as runc drops these fields on cgroup v2).
+  std::string ignored;
 };
+
+// The warnings for a plan's ignored fields ("<field>: <why>").
+std::vector<std::string> ignored_warnings(const std::vector<Write>& writes);
 
 // What the planner may ask the cgroup about (current values, optional files).
 class Probe {

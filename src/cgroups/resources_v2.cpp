@@ -13,6 +13,9 @@ namespace {
 
 using plan::Plan;
 
+// runc drops these v1-only fields on cgroup v2; we say so.
+constexpr const char* kNoV2File = "ignored: cgroup v2 has no equivalent";
+
 // The spec's swap is memory+swap (a v1 notion); memory.swap.max is swap alone.
 std::string swap_value(const Field& memory, std::optional<int64_t> limit, int64_t swap) {
   if (swap == -1) return "max";
@@ -39,7 +42,7 @@ void plan_memory(Plan& out, const Field& memory) {
   // kernel and kernelTCP are deprecated by the spec and have no v2 file.
   if (memory.has("swappiness") && memory.raw("swappiness") != nlohmann::json(-1) &&
       memory.raw("swappiness") != nlohmann::json(UINT64_MAX))
-    throw_error(memory.path("swappiness"), "not supported on cgroup v2");
+    out.ignore(memory.path("swappiness"), kNoV2File);
   // disableOOMKiller: cgroup v2 has no switch for it; runc and crun ignore it there too.
 }
 
@@ -83,14 +86,12 @@ void plan_io(Plan& out, const Field& io, const Probe& probe) {
   const char* weight_file = bfq ? "io.bfq.weight" : "io.weight";
   if (auto v = io.uint64("weight"))
     out.add(io.path("weight"), "io", weight_file, weight_value(io, *v));
-  if (auto v = io.uint64("leafWeight"); v && *v != 0)
-    throw_error(io.path("leafWeight"), "not supported on cgroup v2");
+  if (auto v = io.uint64("leafWeight"); v && *v != 0) out.ignore(io.path("leafWeight"), kNoV2File);
   for (const auto& dev : io.array("weightDevice")) {
     std::string number = plan::device_number(dev);
     if (auto v = dev.uint64("weight"))
       out.add(dev.path("weight"), "io", weight_file, number + " " + weight_value(dev, *v));
-    if (auto v = dev.uint64("leafWeight"); v && *v != 0)
-      throw_error(dev.path("leafWeight"), "not supported on cgroup v2");
+    if (auto v = dev.uint64("leafWeight"); v && *v != 0) out.ignore(dev.path("leafWeight"), kNoV2File);
   }
   for (const auto& t : plan::kThrottles)
     for (const auto& dev : io.array(t.field)) {
@@ -167,7 +168,7 @@ std::vector<Write> plan_v2(const nlohmann::json& resources, const Probe& probe) 
   plan_hugetlb(out, r);
   if (auto network = r.object("network");
       network && (network->has("classID") || !network->array("priorities").empty()))
-    throw_error(network->path(), "net_cls and net_prio do not exist on cgroup v2");
+    out.ignore(network->path(), "ignored: net_cls and net_prio do not exist on cgroup v2");
   plan::add_rdma(out, r);
   // Last, so explicit unified values win over the translated ones.
   plan_unified(out, r, probe);

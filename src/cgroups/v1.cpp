@@ -117,8 +117,11 @@ void CgroupV1::write(const Write& w) {
   if (err) throw_errno(w.field + ": writing " + w.file, err);
 }
 
-void CgroupV1::apply(const nlohmann::json& resources) {
-  for (const auto& w : plan_v1(resources, *this)) write(w);
+std::vector<std::string> CgroupV1::apply(const nlohmann::json& resources) {
+  auto writes = plan_v1(resources, *this);
+  for (const auto& w : writes)
+    if (w.ignored.empty()) write(w);
+  return ignored_warnings(writes);
 }
 
 std::vector<pid_t> CgroupV1::pids() const {

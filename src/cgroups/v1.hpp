@@ -28,7 +28,7 @@ class CgroupV1 final : public Cgroup, private Probe {
   int clone_into_fd() const override { return unified_ ? unified_->clone_into_fd() : -1; }
   std::vector<SelfJoin> open_self_join() const override;
   void add_process(pid_t pid) override;
-  void apply(const nlohmann::json& resources) override;
+  std::vector<std::string> apply(const nlohmann::json& resources) override;
   std::vector<pid_t> pids() const override;
   void freeze() override;
   void thaw() override;

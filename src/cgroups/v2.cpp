@@ -139,14 +139,16 @@ void CgroupV2::write(const Write& w) {
   if (err) throw_errno(w.field + ": writing " + w.file, err);
 }
 
-void CgroupV2::apply(const nlohmann::json& resources) {
+std::vector<std::string> CgroupV2::apply(const nlohmann::json& resources) {
   auto rules = parse_device_rules(resources);
   auto writes = plan_v2(resources, *this);  // validates everything first
   // Devices first: a kernel without the BPF device hook fails before any limit changes.
   if (!rules.empty())
     attach_device_filter(clone_into_fd(), device_filter(rules),
                          std::string(kResources) + ".devices");
-  for (const auto& w : writes) write(w);
+  for (const auto& w : writes)
+    if (w.ignored.empty()) write(w);
+  return ignored_warnings(writes);
 }
 
 std::vector<pid_t> CgroupV2::pids() const { return read_procs(dir_, true); }

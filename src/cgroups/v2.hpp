@@ -21,7 +21,7 @@ class CgroupV2 final : public Cgroup, private Probe {
   void create() override;
   int clone_into_fd() const override;
   void add_process(pid_t pid) override;
-  void apply(const nlohmann::json& resources) override;
+  std::vector<std::string> apply(const nlohmann::json& resources) override;
   std::vector<pid_t> pids() const override;
   void freeze() override;
   void thaw() override;

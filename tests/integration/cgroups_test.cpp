@@ -124,6 +124,19 @@ TEST_CASE("pids.limit 5: the sixth concurrent process fails to fork", "[limits][
   CHECK(out.err.find("can't fork") != std::string::npos);
 }
 
+TEST_CASE("v1-only fields: written on v1, dropped with a warning on cgroup v2 (as runc drops them)",
+          "[limits][cgroup2]") {
+  Sandbox sb;
+  Bundle b = sb.bundle({"true"});
+  set_resources(b, {{"memory", {{"limit", 64 * kMiB}, {"swappiness", 60}}}});
+  Output out = sb.run(b);
+  INFO(out.describe());
+  CHECK(out.exit_code == 0);
+  const bool warned =
+      out.err.find("linux.resources.memory.swappiness: ignored: cgroup v2 has no equivalent") != std::string::npos;
+  CHECK(warned == unified_host());
+}
+
 TEST_CASE("cpu quota 50000/100000 is what the container's cgroup reads", "[limits][cgroup2]") {
   Sandbox sb;
   Bundle b = sb.bundle({"sleep", "600"});

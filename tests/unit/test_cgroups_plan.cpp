@@ -2,6 +2,7 @@
 // plans over fixed file contents, cgroupsPath and saved-state checks, and the
 // parsing of stats files.
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -152,11 +153,27 @@ TEST_CASE("v1 plan: memsw is raised before the limit when growing", "[cgroups]")
   CHECK(plan_v1({{"memory", {{"swappiness", UINT64_MAX}}}}, probe).empty());
   CHECK(plan_v1({{"memory", {{"swappiness", 60}}}}, probe).at(0).file == "memory.swappiness");
   CHECK(plan_v2({{"memory", {{"swappiness", -1}}}}, probe).empty());
-  CHECK_THROWS_WITH(plan_v2({{"memory", {{"swappiness", 60}}}}, probe),
-                    "linux.resources.memory.swappiness: not supported on cgroup v2");
   probe.files["memory.limit_in_bytes"] = "99999999999\n";
   writes = plan_v1({{"memory", {{"limit", 4 << 20}, {"swap", 8 << 20}}}}, probe);
   CHECK(writes[0].file == "memory.limit_in_bytes");
+}
+
+TEST_CASE("v2 plan: v1-only fields are ignored with a warning, as runc drops them", "[cgroups]") {
+  FixedProbe probe;
+  json r = {{"memory", {{"limit", 1 << 20}, {"swappiness", 60}}},
+            {"blockIO", {{"leafWeight", 300}, {"weightDevice", {{{"major", 8}, {"minor", 0}, {"leafWeight", 10}}}}}},
+            {"network", {{"classID", 1048577}}}};
+  auto writes = plan_v2(r, probe);
+  CHECK(ignored_warnings(writes) ==
+        std::vector<std::string>{
+            "linux.resources.memory.swappiness: ignored: cgroup v2 has no equivalent",
+            "linux.resources.blockIO.leafWeight: ignored: cgroup v2 has no equivalent",
+            "linux.resources.blockIO.weightDevice[0].leafWeight: ignored: cgroup v2 has no equivalent",
+            "linux.resources.network: ignored: net_cls and net_prio do not exist on cgroup v2"});
+  // The limit is still written; nothing ignored is.
+  CHECK(std::count_if(writes.begin(), writes.end(), [](const Write& w) { return w.file == "memory.max"; }) == 1);
+  CHECK(std::count_if(writes.begin(), writes.end(), [](const Write& w) { return w.ignored.empty(); }) == 1);
+  CHECK(ignored_warnings(plan_v1({{"memory", {{"swappiness", 60}}}}, probe)).empty());
 }
 
 TEST_CASE("v1 plan: device rules, hugetlb on the hybrid cgroup2, unified refused", "[cgroups]") {
