@@ -80,8 +80,16 @@ void CgroupV1::create_unified() {
 }
 
 std::vector<SelfJoin> CgroupV1::open_self_join() const {
+  // A fresh process joining the cpu hierarchy before any other cpu-related
+  // one waits ~3 ms (an RCU grace period) in the kernel; after cpuacct it
+  // takes microseconds (measured on 6.x with cpu and cpuacct mounted apart).
+  // So the cpu hierarchy comes last.
+  std::vector<const V1Dir*> order;
+  for (const auto& d : dirs_) order.push_back(&d);
+  std::stable_partition(order.begin(), order.end(), [](const V1Dir* d) { return !holds(*d, "cpu"); });
   std::vector<SelfJoin> joins;
-  for (const auto& d : dirs_) {
+  for (const V1Dir* dir : order) {
+    const V1Dir& d = *dir;
     std::string tasks = join_path(d.dir, "tasks");
     UniqueFd fd(::open(tasks.c_str(), O_WRONLY | O_CLOEXEC));
     if (!fd) throw_errno("opening " + tasks);
