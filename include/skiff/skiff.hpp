@@ -39,6 +39,10 @@ struct RuntimeOptions {
   std::vector<std::string> reexec_args;
   // Compiled WebAssembly modules, by content digest ("": no cache).
   std::string wasm_cache_dir = "/var/cache/skiff/wasm";
+  // The WebAssembly runner a wasm container's init executes (the engine
+  // lives there, not in libskiff). "": `skiff-wasm` in the directory of this
+  // program (/proc/self/exe), where it is installed beside `skiff` and the shim.
+  std::string wasm_runner;
 };
 
 enum class Status { Creating, Created, Running, Paused, Stopped };

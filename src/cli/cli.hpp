@@ -24,6 +24,7 @@ namespace skiff::cli {
 struct Globals {
   std::string root = "/run/skiff";
   std::string wasm_cache = "/var/cache/skiff/wasm";
+  std::string wasm_runner;  // "": skiff-wasm beside this binary
   std::string log_file;
   std::string log_format = "text";
   bool debug = false;

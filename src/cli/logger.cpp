@@ -12,10 +12,24 @@
 #include <string>
 
 #include "cli/cli.hpp"
+#include "runtime/wasm_runner.hpp"
 #include "util/error.hpp"
 
 namespace skiff::cli {
 namespace {
+
+// Our argv for a re-execution from a sealed copy of the binary (see
+// RuntimeOptions::reexec_args), which has no directory to find the wasm
+// runner beside: its path goes along.
+std::vector<std::string> reexec_args(std::vector<std::string> argv, const RuntimeOptions& options) {
+  if (argv.empty() || !options.wasm_runner.empty()) return argv;
+  try {
+    argv.insert(argv.begin() + 1, "--wasm-runner=" + runtime::wasm_runner_path(options));
+  } catch (const Error&) {
+    // Already a sealed copy: it was given the path, or has none to give.
+  }
+  return argv;
+}
 
 const char* level_name(LogLevel level) {
   static constexpr std::array names{"debug", "info", "warning", "error"};
@@ -95,8 +109,9 @@ void Logger::log(LogLevel level, std::string_view message) {
 Runtime Context::runtime() const {
   RuntimeOptions options;
   options.root = globals.root;
-  options.reexec_args = globals.argv;
   options.wasm_cache_dir = globals.wasm_cache;
+  options.wasm_runner = globals.wasm_runner;
+  options.reexec_args = reexec_args(globals.argv, options);
   options.log = [&logger = logger](LogLevel level, std::string_view message) { logger.log(level, message); };
   return Runtime(std::move(options));
 }

@@ -42,6 +42,9 @@ void add_global_flags(CLI::App& app, Globals& g) {
   app.add_option("--root", g.root, "root directory for storage of container state (default: \"/run/skiff\")");
   app.add_option("--wasm-cache", g.wasm_cache,
                  "directory of compiled WebAssembly modules (default: \"/var/cache/skiff/wasm\", \"\": none)");
+  app.add_option("--wasm-runner", g.wasm_runner,
+                 "the WebAssembly runner wasm containers execute (default: skiff-wasm beside skiff)")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.add_option("--criu", g.criu, "accepted for runc compatibility; checkpoint/restore is not supported");
   app.add_flag("--systemd-cgroup", g.systemd_cgroup, "use the systemd cgroup driver (not supported yet)");
   app.add_option("--rootless", g.rootless, "accepted for runc compatibility ('true', 'false', or 'auto')");

@@ -24,7 +24,7 @@
 #include "runtime/seccomp_runtime.hpp"
 #include "runtime/state.hpp"
 #include "runtime/sync.hpp"
-#include "runtime/wasm_cache.hpp"
+#include "runtime/wasm_runner.hpp"
 #include "security/procfs.hpp"
 #include "security/self_protection.hpp"
 #include "util/error.hpp"
@@ -133,15 +133,16 @@ Launch launch_init(const oci::Spec& spec, const runtime::InitConfig& config, int
 }
 
 // The init's last word before it waits for start; a seccomp listener fd (for
-// the agent at listenerPath) and wasm compile cache requests may come first.
+// the agent at listenerPath) and the requests of a wasm container (its runner,
+// compiled modules) may come first.
 void expect_ready(const SyncSocket& sync, const oci::Spec& spec, const runtime::SavedState& saved,
-                  runtime::CompileCacheServer& wasm_cache) {
+                  runtime::WasmRequests& wasm) {
   for (;;) {
     runtime::SyncMessage message = sync.receive();
     if (message.type == SyncType::Ready) return;
     if (message.type == SyncType::SeccompFd)
       runtime::forward_seccomp_listener(spec, saved, Status::Creating, saved.pid, message.fd.get());
-    else if (!wasm_cache.handle(message, sync))
+    else if (!wasm.handle(message, sync))
       throw Error("sync socket: unexpected message " + std::to_string(static_cast<uint32_t>(message.type)));
   }
 }
@@ -261,8 +262,8 @@ SavedState create_container(const RuntimeOptions& runtime_options, const std::st
   runtime::run_hooks(spec.hooks.prestart, "prestart", runtime::hook_state_json(saved, Status::Created));
   runtime::run_hooks(spec.hooks.create_runtime, "createRuntime", creating);
   parent_end.send(SyncType::HooksDone, 0, creating);
-  runtime::CompileCacheServer wasm_cache(runtime_options);
-  expect_ready(parent_end, spec, saved, wasm_cache);
+  runtime::WasmRequests wasm(runtime_options, spec);
+  expect_ready(parent_end, spec, saved, wasm);
 
   store.save(saved);
   write_pid_file(options.pid_file, pid);

@@ -8,13 +8,13 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <optional>
 
 #include "namespaces/namespaces.hpp"
 #include "runtime/hooks.hpp"
 #include "runtime/process.hpp"
 #include "runtime/process_setup.hpp"
 #include "runtime/seccomp_runtime.hpp"
-#include "runtime/wasm_cache.hpp"
 #include "runtime/wasm_entry.hpp"
 #include "security/capabilities.hpp"
 #include "security/lsm.hpp"
@@ -70,10 +70,11 @@ std::string state_for_hooks(const std::string& text, const char* status) {
   return state.dump();
 }
 
-// What the init runs at start: a native executable or a wasm module.
+// What the init runs at start: a native executable, or the wasm runner
+// (exec'd at the end of the setup: it reports Ready itself).
 struct Entrypoint {
   std::string path;
-  std::unique_ptr<wasm::Program> module;
+  std::optional<WasmRunnerLaunch> wasm;
 };
 
 void setup_container(const InitConfig& config, Entrypoint& entrypoint, std::string& hook_state) {
@@ -112,12 +113,9 @@ void setup_container(const InitConfig& config, Entrypoint& entrypoint, std::stri
   create_working_directory(process);
   apply_rlimits(process);
   security::apply_process_attributes(process, spec);
-  SyncCompileCache cache(*config.sync);
-  entrypoint.module = load_wasm_entrypoint(spec, &cache);
-  // No execve will close the close-on-exec fds of a wasm init.
-  if (entrypoint.module)
-    close_inherited_fds(config.preserve_fds, {config.sync->fd(), config.fifo_fd, config.procfs->fd()});
-  UniqueFd cwd = open_working_directory(process);  // after close_inherited_fds: it stays open
+  if (std::string module = wasm_module_path(spec); !module.empty())
+    entrypoint.wasm = prepare_wasm_runner(module, {&spec, config.sync, config.fifo_fd, config.seccomp, hook_state});
+  UniqueFd cwd = open_working_directory(process);
   load_seccomp_at(config.seccomp, process, security::SeccompStage::BeforeCapabilities, *config.sync);
   security::prepare_capabilities(process);
   switch_user(process);
@@ -126,9 +124,10 @@ void setup_container(const InitConfig& config, Entrypoint& entrypoint, std::stri
   security::apply_lsm_labels(*config.procfs, process);
   if (process.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
     throw_errno("process.noNewPrivileges");
-  if (!entrypoint.module) entrypoint.path = resolve_executable(process);
+  if (!entrypoint.wasm) entrypoint.path = resolve_executable(process);
   load_seccomp_at(config.seccomp, process, security::SeccompStage::EndOfSetup, *config.sync);
-  ::prctl(PR_SET_PDEATHSIG, 0);
+  // The runner clears it once it has sent Ready.
+  if (!entrypoint.wasm) ::prctl(PR_SET_PDEATHSIG, 0);
 }
 
 }  // namespace
@@ -138,6 +137,7 @@ void run_init(const InitConfig& config) {
   std::string hook_state;
   try {
     setup_container(config, entrypoint, hook_state);
+    if (entrypoint.wasm) exec_wasm_runner(*entrypoint.wasm);
     config.sync->send(SyncType::Ready);
     config.sync->close();
   } catch (const std::exception& e) {
@@ -151,11 +151,6 @@ void run_init(const InitConfig& config) {
   try {
     wait_for_start(config.fifo_fd);  // kept open: execve closes it, which tells `start`
     run_hooks(config.spec->hooks.start_container, "startContainer", state_for_hooks(hook_state, "running"));
-    if (entrypoint.module) {
-      ::close(config.procfs->fd());  // the host's /proc: close-on-exec, but there is no exec
-      ::close(config.fifo_fd);       // tells `start` the process runs, as execve would
-      run_wasm_entrypoint(*entrypoint.module, *config.spec->process, config.seccomp);
-    }
     exec_process(*config.spec->process, entrypoint.path, config.seccomp);
   } catch (const std::exception& e) {
     // Nobody listens any more: stderr is the container's, as for runc.

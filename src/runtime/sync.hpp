@@ -21,6 +21,7 @@ enum class SyncType : uint32_t {
   WasmCacheLookup,  // init -> parent: a compiled module's key (text)
   WasmCacheEntry,   // parent -> init: the entry (fd attached) or none (no fd)
   WasmCacheStore,   // init -> parent: store this (memfd attached) under the last key
+  WasmRunner,       // init -> parent: the runner for this module (text); parent -> init: it (fd attached)
 };
 
 struct SyncMessage {

@@ -1,15 +1,16 @@
 #include "runtime/wasm_entry.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <climits>
+#include <nlohmann/json.hpp>
 
 #include "runtime/process_setup.hpp"
 #include "util/error.hpp"
 #include "wasm/detect.hpp"
+#include "wasm/runner_config.hpp"
 
 namespace skiff::runtime {
 
@@ -29,37 +30,68 @@ std::string locate_entrypoint(const oci::Process& process) {
   return process.cwd + "/" + name;
 }
 
-void close_range_or_throw(unsigned first, unsigned last) {
-  if (first <= last && ::syscall(SYS_close_range, first, last, 0) != 0) throw_errno("close_range");
+void keep_across_exec(int fd, const std::string& what) {
+  if (::fcntl(fd, F_SETFD, 0) != 0) throw_errno("wasm runner: keeping " + what + " open");
+}
+
+// The BeforeExec filter goes to the runner, which loads it right before the
+// module runs; filters of the earlier stages the init has loaded itself.
+std::optional<security::SeccompProgram> filter_for_runner(const security::SeccompProgram* seccomp,
+                                                          bool no_new_privileges) {
+  if (!seccomp || security::seccomp_stage(*seccomp, no_new_privileges) != security::SeccompStage::BeforeExec)
+    return std::nullopt;
+  return *seccomp;
+}
+
+wasm::RunnerConfig runner_config(const std::string& module, const WasmRunnerInputs& inputs) {
+  const oci::Process& process = *inputs.spec->process;
+  wasm::RunnerConfig config;
+  config.module = module;
+  config.run.args = process.args;
+  config.run.env = process.env;
+  // The container's / is only its own rootfs: nothing of the host.
+  config.run.preopens = {{"/", "/", true}};
+  config.start_container = inputs.spec->hooks.start_container;
+  auto state = nlohmann::json::parse(inputs.hook_state);
+  state["status"] = "running";
+  config.hook_state = state.dump();
+  config.sync_fd = inputs.sync->fd();
+  config.fifo_fd = inputs.fifo_fd;
+  config.no_new_privileges = process.no_new_privileges;
+  config.seccomp = filter_for_runner(inputs.seccomp, process.no_new_privileges);
+  return config;
 }
 
 }  // namespace
 
-std::unique_ptr<wasm::Program> load_wasm_entrypoint(const oci::Spec& spec, wasm::CompileCache* cache) {
-  if (!spec.process || spec.process->args.empty() || wasm::is_pod_sandbox(spec.annotations)) return nullptr;
+std::string wasm_module_path(const oci::Spec& spec) {
+  if (!spec.process || spec.process->args.empty() || wasm::is_pod_sandbox(spec.annotations)) return {};
   wasm::Handler handler = wasm::handler_from_annotations(spec.annotations);
   const std::string& args0 = spec.process->args.front();
   std::string path = locate_entrypoint(*spec.process);
-  if (path.empty() || !wasm::runs_as_wasm(handler, args0, wasm::read_head(path))) return nullptr;
-  return wasm::load_program(path, cache);
+  if (path.empty() || !wasm::runs_as_wasm(handler, args0, wasm::read_head(path))) return {};
+  return path;
 }
 
-void close_inherited_fds(int preserve_fds, std::vector<int> keep) {
-  std::sort(keep.begin(), keep.end());
-  unsigned from = 3 + static_cast<unsigned>(preserve_fds);
-  for (int fd : keep) {
-    if (fd < 0 || static_cast<unsigned>(fd) < from) continue;
-    close_range_or_throw(from, static_cast<unsigned>(fd) - 1);
-    from = static_cast<unsigned>(fd) + 1;
-  }
-  close_range_or_throw(from, UINT_MAX);
+WasmRunnerLaunch prepare_wasm_runner(const std::string& module, const WasmRunnerInputs& inputs) {
+  WasmRunnerLaunch launch;
+  launch.module = module;
+  inputs.sync->send(SyncType::WasmRunner, 0, module);
+  launch.runner = std::move(inputs.sync->expect(SyncType::WasmRunner).fd);
+  if (!launch.runner) throw Error("wasm module " + module + ": the runtime sent no runner");
+  launch.config = wasm::sealed_config_memfd(wasm::to_json(runner_config(module, inputs)));
+  keep_across_exec(inputs.sync->fd(), "the sync socket");
+  keep_across_exec(inputs.fifo_fd, "exec.fifo");
+  return launch;
 }
 
-void run_wasm_entrypoint(wasm::Program& program, const oci::Process& process,
-                         const security::SeccompProgram* seccomp) {
-  wasm::RunConfig config{process.args, process.env, {{"/", "/", true}}};
-  prepare_to_run(process, seccomp);
-  ::_exit(program.run(config));
+void exec_wasm_runner(const WasmRunnerLaunch& launch) {
+  std::string config_fd = std::to_string(launch.config.get());
+  char name[] = "skiff-wasm";
+  char* argv[] = {name, config_fd.data(), nullptr};
+  char* envp[] = {nullptr};  // the module's environment is in the config
+  ::syscall(SYS_execveat, launch.runner.get(), "", argv, envp, AT_EMPTY_PATH);
+  throw_errno("wasm module " + launch.module + ": executing the runner");
 }
 
 }  // namespace skiff::runtime

@@ -1,28 +1,47 @@
 // The init's side of WebAssembly containers: decide during setup whether
-// args[0] is a module (src/wasm/detect.hpp), compile it while the init still
-// reports errors to `create`, and run it at `start` in place of execve.
+// args[0] is a module (src/wasm/detect.hpp) and, at the end of the setup,
+// exec the runner `skiff-wasm` in place of sending Ready. The runner then
+// compiles the module (a bad one fails `create`), reports Ready or Error over
+// the same sync socket, waits for `start` on exec.fifo and runs the module.
+// No Wasmtime here: only the runner links the engine.
 #pragma once
 
-#include <memory>
+#include <string>
 
 #include "oci/spec.hpp"
+#include "runtime/sync.hpp"
 #include "security/seccomp.hpp"
-#include "wasm/engine.hpp"
+#include "util/fd.hpp"
 
 namespace skiff::runtime {
 
-// The compiled entrypoint, or null when it runs natively. Called after the
-// rootfs is final and before any credential or seccomp change; throws an
-// Error naming the module when it cannot be compiled. The cache may be null.
-std::unique_ptr<wasm::Program> load_wasm_entrypoint(const oci::Spec& spec, wasm::CompileCache* cache);
+// The module's path in the container when its entrypoint runs on the engine,
+// else "". Called once the rootfs is final.
+std::string wasm_module_path(const oci::Spec& spec);
 
-// Close every fd from 3 + preserve_fds up except `keep` (the init's sync
-// socket, exec.fifo and the host's procfs, closed at start): no execve will
-// close them for us.
-void close_inherited_fds(int preserve_fds, std::vector<int> keep);
+// What the init needs to exec the runner: the runner's binary (from the
+// runtime, never writable through /proc/<pid>/exe) and its config (sealed
+// memfd). Both stay open only until the exec.
+struct WasmRunnerLaunch {
+  std::string module;
+  UniqueFd runner;
+  UniqueFd config;
+};
 
-// Run the module as the container's process and _exit with its code.
-[[noreturn]] void run_wasm_entrypoint(wasm::Program& program, const oci::Process& process,
-                                      const security::SeccompProgram* seccomp);
+struct WasmRunnerInputs {
+  const oci::Spec* spec = nullptr;
+  const SyncSocket* sync = nullptr;
+  int fifo_fd = -1;
+  const security::SeccompProgram* seccomp = nullptr;  // the container's, or none
+  std::string hook_state;                             // for the startContainer hooks
+};
+
+// Before any seccomp stage: asks the runtime for the runner over sync, writes
+// the runner's config and lets the sync socket and exec.fifo cross the exec.
+WasmRunnerLaunch prepare_wasm_runner(const std::string& module, const WasmRunnerInputs& inputs);
+
+// The last step of the init's setup for a wasm entrypoint. Only returns by
+// throwing (naming the module).
+[[noreturn]] void exec_wasm_runner(const WasmRunnerLaunch& launch);
 
 }  // namespace skiff::runtime

@@ -35,31 +35,29 @@ bool new_namespace(const oci::Linux& linux, oci::NamespaceType type) {
 }
 
 // memfd_create with MFD_EXEC where the kernel knows it (vm.memfd_noexec).
-UniqueFd make_memfd() {
+UniqueFd make_memfd(const std::string& what) {
   unsigned flags = MFD_CLOEXEC | MFD_ALLOW_SEALING;
   UniqueFd fd(::memfd_create("skiff", flags | MFD_EXEC));
   if (!fd && errno == EINVAL) fd.reset(::memfd_create("skiff", flags));
-  if (!fd) throw_errno("sealed copy of the runtime binary: memfd_create");
+  if (!fd) throw_errno("sealed copy of " + what + ": memfd_create");
   return fd;
 }
 
-UniqueFd sealed_copy_of_self() {
-  UniqueFd self(::open("/proc/self/exe", O_RDONLY | O_CLOEXEC));
+}  // namespace
+
+UniqueFd sealed_copy(const std::string& path, const std::string& what) {
+  UniqueFd source(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   struct stat st {};
-  if (!self || ::fstat(self.get(), &st) != 0)
-    throw_errno("sealed copy of the runtime binary: /proc/self/exe");
-  UniqueFd copy = make_memfd();
+  if (!source || ::fstat(source.get(), &st) != 0) throw_errno("sealed copy of " + what + ": " + path);
+  UniqueFd copy = make_memfd(what);
   for (off_t left = st.st_size; left > 0;) {
-    ssize_t n = ::sendfile(copy.get(), self.get(), nullptr, static_cast<size_t>(left));
-    if (n <= 0) throw_errno("sealed copy of the runtime binary: copying", n == 0 ? EIO : errno);
+    ssize_t n = ::sendfile(copy.get(), source.get(), nullptr, static_cast<size_t>(left));
+    if (n <= 0) throw_errno("sealed copy of " + what + ": copying", n == 0 ? EIO : errno);
     left -= n;
   }
-  if (::fcntl(copy.get(), F_ADD_SEALS, kSeals) != 0)
-    throw_errno("sealed copy of the runtime binary: sealing");
+  if (::fcntl(copy.get(), F_ADD_SEALS, kSeals) != 0) throw_errno("sealed copy of " + what + ": sealing");
   return copy;
 }
-
-}  // namespace
 
 bool container_can_reach_runtime(const oci::Spec& spec, const oci::Process* exec_process) {
   static const oci::Linux kNoLinux;
@@ -80,7 +78,7 @@ bool running_from_sealed_copy() {
 }
 
 void reexec_from_sealed_copy(const std::vector<std::string>& argv) {
-  UniqueFd copy = sealed_copy_of_self();
+  UniqueFd copy = sealed_copy("/proc/self/exe", "the runtime binary");
   std::vector<char*> args;
   for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
   args.push_back(nullptr);

@@ -16,12 +16,18 @@
 // every process it then clones is the sealed copy, which no one can write.
 // The copy costs ~0.7 ms for a stripped binary and ~240 ms for a debug build
 // (76 MB), which is why the common case does without it.
+//
+// The one binary of ours that runs in a container after an exec is the wasm
+// runner `skiff-wasm` (dumpable once the module runs): the runtime hands its
+// init a detached read-only bind mount of the file, or for the containers
+// above a sealed copy (runtime/wasm_runner.hpp).
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include "oci/spec.hpp"
+#include "util/fd.hpp"
 
 namespace skiff::security {
 
@@ -31,6 +37,10 @@ bool container_can_reach_runtime(const oci::Spec& spec, const oci::Process* exec
 
 // Is /proc/self/exe a sealed (unwritable) memfd?
 bool running_from_sealed_copy();
+
+// A sealed (unwritable), executable memfd copy of the file at path, opened
+// close-on-exec; `what` names it in errors ("the runtime binary").
+UniqueFd sealed_copy(const std::string& path, const std::string& what);
 
 // execve argv (with the current environment) from a sealed memfd copy of
 // /proc/self/exe. Only returns by throwing.

@@ -1,9 +1,12 @@
 // Skiff's own small interface to the WebAssembly engine (Wasmtime, in
 // wasmtime_engine.cpp): nothing outside src/wasm/ includes Wasmtime headers.
-// The init loads the program during `create` (so a bad module fails the
-// create, naming the module) and runs it at `start` in place of execve.
+// Only the runner `skiff-wasm` (runner_main.cpp) links the engine: the init
+// execs it in place of the container's process, it loads the program during
+// `create` (so a bad module fails the create, naming the module) and runs it
+// at `start`. libskiff, `skiff` and the shim never carry Wasmtime.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -25,6 +28,7 @@ struct RunConfig {
   std::vector<std::string> args;
   std::vector<std::string> env;  // "NAME=value"
   std::vector<Preopen> preopens;
+  uint64_t memory_limit = 0;  // bytes of linear memory (all memories); 0: the engine's default
 };
 
 // Compiled modules kept between containers, keyed by a content digest. The

@@ -267,6 +267,18 @@ const std::string& skiff_binary() {
   return binary;
 }
 
+const std::string& wasm_runner() {
+  static const std::string runner = [] {
+    if (const char* env = std::getenv("SKIFF_TEST_WASM_RUNNER")) return std::string(env);
+#ifdef SKIFF_WASM_RUNNER
+    return std::string(SKIFF_WASM_RUNNER);
+#else
+    return std::string();
+#endif
+  }();
+  return runner;
+}
+
 const fs::path& busybox_rootfs() {
   static RootfsTemplate rootfs;  // destroyed (and removed) at exit
   return rootfs.path();
@@ -506,6 +518,7 @@ Output Sandbox::skiff(std::vector<std::string> args, std::optional<std::string> 
 Child Sandbox::skiff_async(std::vector<std::string> args, std::optional<std::string> input,
                            std::chrono::milliseconds timeout, std::vector<int> fds) {
   std::vector<std::string> argv = {skiff_binary(), "--root", root.string()};
+  if (!wasm_runner().empty()) argv.push_back("--wasm-runner=" + wasm_runner());
   argv.insert(argv.end(), args.begin(), args.end());
   return Child({.argv = argv, .input = std::move(input), .fds = std::move(fds), .timeout = timeout});
 }
@@ -540,6 +553,7 @@ bool Sandbox::wait_for_status(const std::string& id, std::string_view status,
 skiff::Runtime Sandbox::runtime() const {
   skiff::RuntimeOptions options;
   options.root = root.string();
+  options.wasm_runner = wasm_runner();
   return skiff::Runtime(options);
 }
 

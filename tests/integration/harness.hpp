@@ -32,6 +32,10 @@ using namespace std::chrono_literals;
 // The skiff binary under test (build/skiff).
 const std::string& skiff_binary();
 
+// The wasm runner under test (build/skiff-wasm; "" when not built): every
+// skiff command and Runtime of a Sandbox uses it.
+const std::string& wasm_runner();
+
 // The shared busybox rootfs template (built on first use, removed at exit).
 const fs::path& busybox_rootfs();
 

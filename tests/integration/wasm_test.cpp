@@ -291,3 +291,37 @@ TEST_CASE("a .wat module in text format runs under a wasm handler", "[wasm]") {
     CHECK(out.err.find("nowhere") != std::string::npos);
   }
 }
+
+TEST_CASE("without its runner a wasm container fails the create, naming both, and leaves nothing",
+          "[wasm][badinput]") {
+  Sandbox sb;
+  Bundle b = probe_bundle(sb, {"args"});
+  b.save();
+  const std::string id = sb.new_id("norunner");
+  const std::string missing = (sb.dir / "nowhere/skiff-wasm").string();
+  Output out = sb.skiff({"--wasm-runner", missing, "run", "--bundle", b.dir.string(), id});
+  INFO(out.describe());
+  CHECK(out.exit_code == 1);
+  CHECK(trim(out.err) == "skiff: wasm module /bin/probe.wasm: runner " + missing +
+                             " not found (built with SKIFF_WASM=OFF?)");
+  CHECK(out.out.empty());
+  CHECK_NO_LEFTOVERS(sb, id);
+}
+
+TEST_CASE("the wasm runner is the container's pid 1, named after the module, and skiff carries no engine",
+          "[wasm]") {
+  Sandbox sb;
+  Bundle b = probe_bundle(sb, {"sleep", "600"});
+  b.save();
+  const std::string id = sb.new_id("comm");
+  REQUIRE(sb.skiff({"run", "-d", "--bundle", b.dir.string(), id}).exit_code == 0);
+  REQUIRE(sb.wait_for_status(id, "running"));
+  Output comm = sb.skiff({"exec", id, "cat", "/proc/1/comm"});
+  INFO(comm.describe());
+  CHECK(comm.out == "probe.wasm\n");
+  CHECK(sb.skiff({"kill", id, "KILL"}).exit_code == 0);
+  CHECK(sb.wait_for_status(id, "stopped"));
+  CHECK(sb.skiff({"delete", id}).exit_code == 0);
+  // Wasmtime lives in skiff-wasm only.
+  CHECK(read_file(skiff_binary()).find("wasmtime") == std::string::npos);
+}

@@ -4,6 +4,11 @@
 // writing later, once no process runs it any more (ETXTBSY is gone).
 //
 //   exe_attacker STOPFILE   scan until STOPFILE exists, then report
+//   exe_attacker --exe PID  attack /proc/PID/exe once and report:
+//                           "exe-path ok|denied" (an O_PATH fd), "exe-rdonly 0|1"
+//                           (its mount is read-only), "exe-sealed 0|1", and one
+//                           "exe-write HOW ERRNO" per attempt to open it for
+//                           writing ("exe-written" if a byte could be written)
 //
 // As a positive control it first runs a copy of itself (a dumpable process of
 // the container, as our own would be without protection) and must be able to
@@ -20,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -117,7 +123,44 @@ static pid_t start_control(const char* copy) {
   return pid;
 }
 
+static void try_write(const char* how, const char* path) {
+  for (int i = 0; i < 2; ++i) {
+    int fd = open(path, (i ? O_WRONLY : O_RDWR) | O_CLOEXEC);
+    if (fd < 0) {
+      printf("exe-write %s-%s %s\n", how, i ? "wronly" : "rdwr", strerror(errno));
+      continue;
+    }
+    char byte = 0;
+    int wrote = pread(fd, &byte, 1, 0) == 1 && pwrite(fd, &byte, 1, 0) == 1;
+    printf("exe-write %s-%s opened\n%s", how, i ? "wronly" : "rdwr", wrote ? "exe-written\n" : "");
+    close(fd);
+  }
+}
+
+static int attack_exe(const char* pid) {
+  char path[64], fd_path[64];
+  snprintf(path, sizeof path, "/proc/%s/exe", pid);
+  int fd = open(path, O_PATH | O_CLOEXEC);
+  if (fd < 0) {
+    printf("exe-path denied %s\n", strerror(errno));
+    try_write("direct", path);
+    return 0;
+  }
+  printf("exe-path ok\n");
+  struct statvfs vfs;
+  printf("exe-rdonly %d\n", fstatvfs(fd, &vfs) == 0 && (vfs.f_flag & ST_RDONLY) ? 1 : 0);
+  snprintf(fd_path, sizeof fd_path, "/proc/self/fd/%d", fd);
+  int readable = open(fd_path, O_RDONLY | O_CLOEXEC);
+  int seals = readable >= 0 ? fcntl(readable, F_GET_SEALS) : -1;
+  printf("exe-sealed %d\n", seals > 0 && (seals & F_SEAL_WRITE) ? 1 : 0);
+  if (readable >= 0) close(readable);
+  try_write("direct", path);
+  try_write("reopen", fd_path);
+  return 0;
+}
+
 int main(int argc, char** argv) {
+  if (argc == 3 && strcmp(argv[1], "--exe") == 0) return attack_exe(argv[2]);
   if (argc == 2 && strcmp(argv[1], "--sleep") == 0) {
     usleep(300 * 1000);
     return 0;

@@ -8,9 +8,12 @@
 //   exit N          exit with code N through proc_exit
 //   sleep SECONDS   sleep, then print "woke"
 //   trap            execute `unreachable`
+//   mkdir PATH      create the directory, print "made PATH" (or the error)
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 static int print_file(const char* path) {
@@ -71,6 +74,14 @@ int main(int argc, char** argv) {
   if (strcmp(command, "exit") == 0 && argc == 3) exit(atoi(argv[2]));
   if (strcmp(command, "sleep") == 0 && argc == 3) return sleep_seconds(argv[2]);
   if (strcmp(command, "trap") == 0) __builtin_trap();
+  if (strcmp(command, "mkdir") == 0 && argc == 3) {
+    if (mkdir(argv[2], 0755) != 0) {
+      printf("mkdir %s: %s\n", argv[2], strerror(errno));
+      return 1;
+    }
+    printf("made %s\n", argv[2]);
+    return 0;
+  }
   fprintf(stderr, "probe: unknown command %s\n", command);
   return 2;
 }

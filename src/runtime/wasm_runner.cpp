@@ -1,0 +1,66 @@
+#include "runtime/wasm_runner.hpp"
+
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mounts/mount_api.hpp"
+#include "security/self_protection.hpp"
+#include "util/error.hpp"
+
+namespace skiff::runtime {
+
+namespace {
+
+constexpr std::string_view kRunnerName = "skiff-wasm";
+
+std::string directory_of_self() {
+  char buffer[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buffer, sizeof buffer - 1);
+  if (n <= 0) throw_errno("wasm runner: /proc/self/exe");
+  std::string self(buffer, static_cast<size_t>(n));
+  // A sealed copy (memfd) has no directory: the CLI passes the runner's path
+  // along when it re-executes itself from one.
+  if (self.front() != '/' || self.starts_with("/memfd:"))
+    throw Error("wasm runner: no directory beside " + self + " to look in (set the runner's path)");
+  return self.substr(0, self.rfind('/'));
+}
+
+}  // namespace
+
+std::string wasm_runner_path(const RuntimeOptions& options) {
+  if (!options.wasm_runner.empty()) return options.wasm_runner;
+  return directory_of_self() + "/" + std::string(kRunnerName);
+}
+
+UniqueFd open_wasm_runner(const std::string& runner, const std::string& module, bool sealed_copy) {
+  const std::string context = "wasm module " + module + ": runner " + runner;
+  struct stat st;
+  if (::stat(runner.c_str(), &st) != 0 && errno == ENOENT)
+    throw Error(context + " not found (built with SKIFF_WASM=OFF?)");
+  try {
+    if (sealed_copy) return security::sealed_copy(runner, "the wasm runner");
+    UniqueFd mount = mounts::clone_tree(AT_FDCWD, runner, false);
+    mounts::set_attrs(mount.get(), {MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, 0}, false);
+    return mount;
+  } catch (const Error& e) {
+    throw e.wrap(context);
+  }
+}
+
+bool WasmRequests::handle(const SyncMessage& message, const SyncSocket& sync) {
+  if (message.type != SyncType::WasmRunner) return cache_.handle(message, sync);
+  const std::string& module = message.text;
+  std::string path;
+  try {
+    path = wasm_runner_path(options_);
+  } catch (const Error& e) {
+    throw e.wrap("wasm module " + module);
+  }
+  UniqueFd runner = open_wasm_runner(path, module, security::container_can_reach_runtime(spec_));
+  sync.send_fd(SyncType::WasmRunner, runner.get());
+  return true;
+}
+
+}  // namespace skiff::runtime

@@ -1,0 +1,41 @@
+// The runtime's side of WebAssembly containers during `create`: the init of a
+// wasm container asks for the runner `skiff-wasm` (it execs it in place of
+// the container's process), and the runner for compiled modules. Both
+// requests come over the sync socket while `create` waits for Ready.
+#pragma once
+
+#include <string>
+
+#include "oci/spec.hpp"
+#include "runtime/sync.hpp"
+#include "runtime/wasm_cache.hpp"
+#include "skiff/skiff.hpp"
+#include "util/fd.hpp"
+
+namespace skiff::runtime {
+
+// options.wasm_runner, or skiff-wasm beside this program (/proc/self/exe).
+std::string wasm_runner_path(const RuntimeOptions& options);
+
+// The runner's binary as the container's init will exec it, opened here on
+// the host side: a detached read-only bind mount of the file (the runner is
+// dumpable once it runs, and its /proc/<pid>/exe must not be writable), or a
+// sealed memfd copy when the container's processes could ptrace ours
+// (security::container_can_reach_runtime). Throws naming the module and the
+// runner's path.
+UniqueFd open_wasm_runner(const std::string& runner, const std::string& module, bool sealed_copy);
+
+class WasmRequests {
+ public:
+  WasmRequests(const RuntimeOptions& options, const oci::Spec& spec)
+      : options_(options), spec_(spec), cache_(options) {}
+  // False when message is not a wasm request.
+  bool handle(const SyncMessage& message, const SyncSocket& sync);
+
+ private:
+  const RuntimeOptions& options_;
+  const oci::Spec& spec_;
+  CompileCacheServer cache_;
+};
+
+}  // namespace skiff::runtime

@@ -1,0 +1,134 @@
+// skiff-wasm: the WebAssembly runner. Only the init of a wasm container runs
+// it, in place of the container's process, once the container is fully set up
+// (namespaces, rootfs, credentials, capabilities, seccomp): the init execs it
+// from a read-only (or sealed) copy with its config in a sealed memfd, whose
+// fd is our one argument. Then, as the init would for a native process:
+//   compile the module (through the runtime's compile cache on the sync
+//   socket) -> Ready, or Error naming the module (`create` fails)
+//   wait for `start` on exec.fifo -> startContainer hooks -> close the fifo
+//   -> run the module and exit with its code.
+// The engine (Wasmtime) is linked here and nowhere else.
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <string>
+
+#include "runtime/hooks.hpp"
+#include "runtime/sync.hpp"
+#include "runtime/wasm_cache.hpp"
+#include "security/seccomp.hpp"
+#include "util/error.hpp"
+#include "wasm/engine.hpp"
+#include "wasm/runner_config.hpp"
+
+namespace skiff::wasm {
+namespace {
+
+void write_stderr(const std::string& text) { (void)!::write(STDERR_FILENO, text.data(), text.size()); }
+
+std::string read_all(int fd) {
+  std::string content;
+  char buffer[16384];
+  for (;;) {
+    ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw_errno("wasm runner config: reading");
+    if (n == 0) return content;
+    content.append(buffer, static_cast<size_t>(n));
+  }
+}
+
+int config_fd_of(int argc, char** argv) {
+  char* end = nullptr;
+  long fd = argc == 2 ? std::strtol(argv[1], &end, 10) : -1;
+  if (argc != 2 || *end != '\0' || fd < 3 || fd > 1 << 20) return -1;
+  return static_cast<int>(fd);
+}
+
+RunnerConfig read_config(int fd) {
+  UniqueFd config(fd);
+  RunnerConfig result = runner_config_from_json(read_all(config.get()));
+  // Nothing of the protocol may reach the hooks or the module.
+  for (int kept : {result.sync_fd, result.fifo_fd})
+    if (::fcntl(kept, F_SETFD, FD_CLOEXEC) != 0) throw_errno("wasm runner: descriptor " + std::to_string(kept));
+  return result;
+}
+
+// The process name: the module's, as execve would have set it.
+void name_after(const std::string& module) {
+  std::string name = module.substr(module.rfind('/') + 1);
+  ::prctl(PR_SET_NAME, name.c_str());
+}
+
+// Block until `start` writes its byte into exec.fifo.
+void wait_for_start(int fifo_fd) {
+  char byte;
+  ssize_t n;
+  do {
+    n = ::read(fifo_fd, &byte, 1);
+  } while (n < 0 && errno == EINTR);
+  if (n != 1) throw_errno("reading exec.fifo");
+}
+
+// The init's last steps before a native process would run: no signal
+// blocked, a BeforeExec seccomp filter loaded.
+void prepare_to_run(const RunnerConfig& config) {
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  security::load_seccomp_at(config.seccomp ? &*config.seccomp : nullptr, config.no_new_privileges,
+                            security::SeccompStage::BeforeExec);
+}
+
+}  // namespace
+}  // namespace skiff::wasm
+
+int main(int argc, char** argv) {
+  using namespace skiff;
+  // Until `start`, the runtime is on the other end of the sync socket: no
+  // process of the container may ptrace us (the exec made us dumpable).
+  ::prctl(PR_SET_DUMPABLE, 0);
+  int config_fd = wasm::config_fd_of(argc, argv);
+  if (config_fd < 0) {
+    wasm::write_stderr("skiff-wasm: the WebAssembly runner of skiff; only a container's init runs it\n");
+    return 2;
+  }
+  wasm::RunnerConfig config;
+  std::unique_ptr<wasm::Program> program;
+  runtime::SyncSocket sync;
+  try {
+    config = wasm::read_config(config_fd);
+    sync = runtime::SyncSocket(UniqueFd(config.sync_fd));
+    wasm::name_after(config.module);
+    runtime::SyncCompileCache cache(sync);
+    program = wasm::load_program(config.module, &cache);
+    // Cleared before Ready: `create` may exit as soon as it has read it.
+    ::prctl(PR_SET_PDEATHSIG, 0);
+    sync.send(runtime::SyncType::Ready);
+    sync.close();
+  } catch (const std::exception& e) {
+    try {
+      const auto* error = dynamic_cast<const Error*>(&e);
+      if (sync.fd() >= 0) sync.send(runtime::SyncType::Error, error ? error->err() : 0, e.what());
+    } catch (...) {
+    }
+    ::_exit(1);
+  }
+  try {
+    wasm::wait_for_start(config.fifo_fd);
+    runtime::run_hooks(config.start_container, "startContainer", config.hook_state);
+    ::close(config.fifo_fd);  // tells `start` the process runs, as execve would
+    // From here on we are the container's process, dumpable like a native one:
+    // our binary is a read-only bind or a sealed copy, never writable.
+    ::prctl(PR_SET_DUMPABLE, 1);
+    wasm::prepare_to_run(config);
+    ::_exit(program->run(config.run));
+  } catch (const std::exception& e) {
+    // Nobody listens any more: stderr is the container's, as for runc.
+    wasm::write_stderr(std::string("skiff init: ") + e.what() + "\n");
+  }
+  ::_exit(127);
+}
