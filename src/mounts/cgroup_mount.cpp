@@ -7,11 +7,9 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <fstream>
-#include <set>
-#include <sstream>
 #include <vector>
 
+#include "cgroups/layout.hpp"
 #include "mounts/mount_api.hpp"
 #include "mounts/path_in_root.hpp"
 #include "util/error.hpp"
@@ -25,88 +23,36 @@ struct Hierarchy {
   std::string mountpoint;  // host path
   std::string root;        // the mount's root inside the hierarchy
   bool v2 = false;
-  std::set<std::string> controllers;  // v1: "cpu", "name=systemd", ...
+  std::vector<std::string> controllers;  // v1: "cpu", "name=systemd", ...
+  std::string own;                       // our cgroup in it (/proc/self/cgroup)
 };
 
-std::vector<std::string> split(std::string_view text, char sep) {
-  std::vector<std::string> parts;
-  std::string part;
-  std::istringstream in{std::string(text)};
-  while (std::getline(in, part, sep))
-    if (!part.empty()) parts.push_back(part);
-  return parts;
-}
-
-// mountinfo escapes space, tab, newline and backslash as \ooo.
-std::string unescape(std::string_view text) {
-  std::string out;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '\\' && i + 3 < text.size()) {
-      out += static_cast<char>(std::stoi(std::string(text.substr(i + 1, 3)), nullptr, 8));
-      i += 3;
-    } else {
-      out += text[i];
-    }
-  }
-  return out;
-}
-
-// Super options of a v1 mount that are not controllers.
-bool is_v1_option(const std::string& word) {
-  static const std::set<std::string> kOptions = {"rw",           "ro",
-                                                 "noprefix",     "clone_children",
-                                                 "xattr",        "cpuset_v2_mode",
-                                                 "favordynmods", "nofavordynmods",
-                                                 "none"};
-  return kOptions.count(word) || word.starts_with("release_agent=");
-}
-
-// Cgroup hierarchies mounted under /sys/fs/cgroup, from /proc/self/mountinfo.
-std::vector<Hierarchy> host_hierarchies() {
-  std::ifstream in("/proc/self/mountinfo");
-  if (!in) throw_errno("open /proc/self/mountinfo");
-  std::vector<Hierarchy> out;
-  std::string line;
-  while (std::getline(in, line)) {
-    auto fields = split(line, ' ');
-    auto dash = std::find(fields.begin(), fields.end(), "-");
-    if (fields.size() < 5 || dash == fields.end() || fields.end() - dash < 4) continue;
-    const std::string& fstype = dash[1];
-    if (fstype != "cgroup" && fstype != "cgroup2") continue;
-    Hierarchy h;
-    h.root = unescape(fields[3]);
-    h.mountpoint = unescape(fields[4]);
-    h.v2 = fstype == "cgroup2";
-    if (!h.mountpoint.starts_with(std::string(kCgroupRoot) + "/")) continue;
-    for (auto& opt : split(dash[3], ','))
-      if (!h.v2 && !is_v1_option(opt)) h.controllers.insert(opt);
-    out.push_back(std::move(h));
-  }
-  return out;
-}
-
-// This process's cgroup path in the hierarchy (from /proc/self/cgroup).
-std::string own_cgroup(const Hierarchy& h) {
-  std::ifstream in("/proc/self/cgroup");
-  if (!in) throw_errno("open /proc/self/cgroup");
-  std::string line;
-  while (std::getline(in, line)) {
-    size_t first = line.find(':');
-    size_t second = line.find(':', first + 1);
-    if (first == std::string::npos || second == std::string::npos) continue;
-    std::string id = line.substr(0, first);
-    auto names = split(line.substr(first + 1, second - first - 1), ',');
-    std::set<std::string> set(names.begin(), names.end());
-    if ((h.v2 && id == "0" && set.empty()) || (!h.v2 && !set.empty() && set == h.controllers))
-      return line.substr(second + 1);
-  }
+// Our cgroup in the hierarchy holding `controllers` (sorted; empty: cgroup2).
+std::string own_cgroup(const std::vector<cgroups::Membership>& self, const std::vector<std::string>& controllers) {
+  for (const auto& m : self)
+    if (m.controllers == controllers) return m.path.empty() ? "/" : m.path;
   return "/";
+}
+
+// The cgroup hierarchies mounted under /sys/fs/cgroup: the layout the
+// cgroups driver reads (one mountinfo and one /proc/self/cgroup read).
+std::vector<Hierarchy> host_hierarchies() {
+  const cgroups::Layout layout = cgroups::read_layout();
+  const auto self = cgroups::self_memberships();
+  std::vector<Hierarchy> out;
+  auto add = [&](const cgroups::Hierarchy& h, bool v2) {
+    if (h.mountpoint.starts_with(std::string(kCgroupRoot) + "/"))
+      out.push_back({h.mountpoint, h.root, v2, h.controllers, own_cgroup(self, h.controllers)});
+  };
+  for (const auto& h : layout.v1) add(h, false);
+  if (layout.has_unified) add(layout.unified, true);
+  return out;
 }
 
 // The host directory to bind for hierarchy h: our cgroup, relative to the
 // mount's root.
 std::string bind_source(const Hierarchy& h) {
-  std::string path = own_cgroup(h);
+  std::string path = h.own;
   if (h.root != "/" && path.starts_with(h.root)) path = path.substr(h.root.size());
   return clean_path(h.mountpoint + "/" + path);
 }
@@ -162,7 +108,7 @@ void mount_unified(int root_fd, const std::string& destination, const MountOptio
     mnt = new_filesystem("cgroup2", "cgroup", options);
   } catch (const Error& e) {
     if (new_cgroup_ns || (e.err() != EPERM && e.err() != EBUSY)) throw;
-    Hierarchy h{std::string(kCgroupRoot), "/", true, {}};
+    Hierarchy h{std::string(kCgroupRoot), "/", true, {}, own_cgroup(cgroups::self_memberships(), {})};
     mnt = bound_hierarchy(bind_source(h), options);
   }
   attach(mnt.get(), mkdir_all_in_root(root_fd, destination).get());
