@@ -365,9 +365,11 @@ void prepare_rootfs(const oci::Spec& spec, const RootfsContext& ctx) {
   // In the runtime's own mount namespace "/" and the rootfs's parent are
   // the host's: leave their propagation alone.
   if (has_mount_namespace(spec)) {
-    if (mount("", "/", nullptr, propagation ? propagation : MS_SLAVE | MS_REC, nullptr) < 0)
-      throw_errno("setting / propagation");
-    make_parent_private(ctx.rootfs);
+    const unsigned long applied = propagation ? propagation : MS_SLAVE | MS_REC;
+    if (mount("", "/", nullptr, applied, nullptr) < 0) throw_errno("setting / propagation");
+    // After a recursive slave, private or unbindable change no mount is
+    // shared: only otherwise is mountinfo worth reading.
+    if (!(applied & MS_REC) || (applied & MS_SHARED)) make_parent_private(ctx.rootfs);
   }
   if (mount(ctx.rootfs.c_str(), ctx.rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0)
     throw_errno("bind mounting rootfs " + ctx.rootfs);
