@@ -43,6 +43,16 @@ std::optional<security::SeccompProgram> filter_for_runner(const security::Seccom
   return *seccomp;
 }
 
+// linux.resources.memory.limit, which bounds the module's linear memory too
+// (a memory.grow past it fails) rather than only the cgroup (an OOM kill
+// once the pages are touched); 0 without a limit.
+uint64_t memory_limit(const oci::Spec& spec) {
+  if (!spec.linux || !spec.linux->resources.is_object()) return 0;
+  const auto& memory = spec.linux->resources.value("memory", nlohmann::json::object());
+  const auto limit = memory.is_object() ? memory.value("limit", nlohmann::json()) : nlohmann::json();
+  return limit.is_number_integer() && limit.get<int64_t>() > 0 ? limit.get<uint64_t>() : 0;
+}
+
 wasm::RunnerConfig runner_config(const std::string& module, const WasmRunnerInputs& inputs) {
   const oci::Process& process = *inputs.spec->process;
   wasm::RunnerConfig config;
@@ -51,6 +61,7 @@ wasm::RunnerConfig runner_config(const std::string& module, const WasmRunnerInpu
   config.run.env = process.env;
   // The container's / is only its own rootfs: nothing of the host.
   config.run.preopens = {{"/", "/", true}};
+  config.run.memory_limit = memory_limit(*inputs.spec);
   config.start_container = inputs.spec->hooks.start_container;
   auto state = nlohmann::json::parse(inputs.hook_state);
   state["status"] = "running";

@@ -173,6 +173,11 @@ class ModuleProgram : public Program {
 
   int run(const RunConfig& config) override {
     StorePtr store(wasmtime_store_new(engine_.get(), nullptr, nullptr));
+    // Every linear memory stays within the container's memory limit: growing
+    // past it fails (memory.grow returns -1, malloc NULL), instantiating a
+    // module whose initial memory exceeds it fails with an error.
+    if (config.memory_limit > 0)
+      wasmtime_store_limiter(store.get(), static_cast<int64_t>(config.memory_limit), -1, -1, -1, -1);
     wasmtime_context_t* context = wasmtime_store_context(store.get());
     check(wasmtime_context_set_wasi(context, wasi_config(config).release()), path_);
     wasmtime_instance_t instance;
