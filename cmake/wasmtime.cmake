@@ -23,7 +23,14 @@ endif()
 
 set(wasmtime_crate ${CMAKE_SOURCE_DIR}/third_party/wasmtime)
 set(wasmtime_lib ${SKIFF_WASMTIME_CACHE}/target/release/libwasmtime.a)
-set(wasmtime_include ${SKIFF_WASMTIME_CACHE}/include)
+# One header directory per Cargo.toml (its feature set): the headers are
+# copied by our build script, which cargo does not run again when it switches
+# back to a feature set it has built before (another checkout sharing the
+# cache), so a single directory could keep another feature set's conf.h.
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/third_party/wasmtime/Cargo.toml)
+file(SHA256 ${CMAKE_SOURCE_DIR}/third_party/wasmtime/Cargo.toml cargo_toml_digest)
+string(SUBSTRING ${cargo_toml_digest} 0 12 cargo_toml_digest)
+set(wasmtime_include ${SKIFF_WASMTIME_CACHE}/include-${cargo_toml_digest})
 # nice + two jobs: the engine is a long build on shared 2-core machines.
 add_custom_command(
   OUTPUT ${wasmtime_lib} ${wasmtime_include}/wasmtime.hh

@@ -25,6 +25,14 @@ enum class LogLevel { Debug, Info, Warning, Error };
 // Receives the library's diagnostics; the default sink drops them.
 using LogSink = std::function<void(LogLevel, std::string_view)>;
 
+// A directory a WebAssembly module sees (a WASI preopen): `dir` as the
+// container sees it (its rootfs, never the host's), under the name `guest`.
+struct WasmPreopen {
+  std::string guest;
+  std::string dir;
+  bool read_only = false;
+};
+
 struct RuntimeOptions {
   std::string root = "/run/skiff";
   LogSink log;
@@ -43,6 +51,10 @@ struct RuntimeOptions {
   // lives there, not in libskiff). "": `skiff-wasm` in the directory of this
   // program (/proc/self/exe), where it is installed beside `skiff` and the shim.
   std::string wasm_runner;
+  // What a wasm module sees of the filesystem unless its container's
+  // annotation run.skiff.wasm/preopens says otherwise. None: the container's
+  // "/" as "/", read-write (it is only the container's own rootfs).
+  std::optional<std::vector<WasmPreopen>> wasm_preopens;
 };
 
 enum class Status { Creating, Created, Running, Paused, Stopped };

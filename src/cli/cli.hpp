@@ -12,6 +12,7 @@
 #include <functional>
 #include <stdexcept>
 #include <string>
+#include <set>
 #include <string_view>
 #include <vector>
 
@@ -25,6 +26,8 @@ struct Globals {
   std::string root = "/run/skiff";
   std::string wasm_cache = "/var/cache/skiff/wasm";
   std::string wasm_runner;  // "": skiff-wasm beside this binary
+  std::string config = "/etc/skiff/config.yaml";  // defaults for the flags above
+  std::set<std::string> given;  // the flags above that the command line set (they win)
   std::string log_file;
   std::string log_format = "text";
   bool debug = false;

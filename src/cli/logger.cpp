@@ -13,6 +13,7 @@
 
 #include "cli/cli.hpp"
 #include "runtime/wasm_runner.hpp"
+#include "skiff/config.hpp"
 #include "util/error.hpp"
 
 namespace skiff::cli {
@@ -108,9 +109,15 @@ void Logger::log(LogLevel level, std::string_view message) {
 
 Runtime Context::runtime() const {
   RuntimeOptions options;
-  options.root = globals.root;
-  options.wasm_cache_dir = globals.wasm_cache;
-  options.wasm_runner = globals.wasm_runner;
+  const ConfigFile file = load_config_file(globals.config);
+  apply_config_file(file, options);
+  // A flag wins over the file; the file over the flag's default.
+  auto pick = [&](const char* flag, std::string& option, const std::string& value, const auto& from_file) {
+    if (globals.given.count(flag) > 0 || !from_file) option = value;
+  };
+  pick("--root", options.root, globals.root, file.root);
+  pick("--wasm-cache", options.wasm_cache_dir, globals.wasm_cache, file.wasm_cache);
+  pick("--wasm-runner", options.wasm_runner, globals.wasm_runner, file.wasm_runner);
   options.reexec_args = reexec_args(globals.argv, options);
   options.log = [&logger = logger](LogLevel level, std::string_view message) { logger.log(level, message); };
   return Runtime(std::move(options));

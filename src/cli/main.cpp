@@ -45,6 +45,7 @@ void add_global_flags(CLI::App& app, Globals& g) {
   app.add_option("--wasm-runner", g.wasm_runner,
                  "the WebAssembly runner wasm containers execute (default: skiff-wasm beside skiff)")
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  app.add_option("--config", g.config, "defaults for the flags above (default: \"/etc/skiff/config.yaml\")");
   app.add_option("--criu", g.criu, "accepted for runc compatibility; checkpoint/restore is not supported");
   app.add_flag("--systemd-cgroup", g.systemd_cgroup, "use the systemd cgroup driver (not supported yet)");
   app.add_option("--rootless", g.rootless, "accepted for runc compatibility ('true', 'false', or 'auto')");
@@ -102,6 +103,9 @@ int skiff_main(int argc, char** argv) {
     logger.error(unknown_command ? "unknown command \"" + args.command + "\"" : std::string(e.what()));
     return 1;
   }
+
+  for (const char* flag : {"--root", "--wasm-cache", "--wasm-runner"})
+    if (app.count(flag) > 0) globals.given.insert(flag);
 
   if (version) {
     std::cout << version_text();

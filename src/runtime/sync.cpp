@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -37,10 +38,11 @@ void SyncSocket::send(SyncType type, int64_t value, const std::string& text) con
   }
 }
 
-void SyncSocket::send_fd(SyncType type, int fd) const {
+void SyncSocket::send_fd(SyncType type, int fd, const std::string& text) const {
   Header header{static_cast<uint32_t>(type), 0, 0};
-  send_with_fd(fd_.get(), std::string_view(reinterpret_cast<const char*>(&header), sizeof header), fd,
-               "sync socket: sending an fd");
+  std::string message(reinterpret_cast<const char*>(&header), sizeof header);
+  message.append(text, 0, std::min(text.size(), kMaxText));
+  send_with_fd(fd_.get(), message, fd, "sync socket: sending an fd");
 }
 
 std::optional<SyncMessage> SyncSocket::receive_or_closed() const {

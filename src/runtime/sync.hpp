@@ -40,8 +40,8 @@ class SyncSocket {
   static std::pair<SyncSocket, SyncSocket> make_pair();
 
   void send(SyncType type, int64_t value = 0, const std::string& text = {}) const;
-  // A message carrying fd (SCM_RIGHTS).
-  void send_fd(SyncType type, int fd) const;
+  // A message carrying fd (SCM_RIGHTS), and optional text.
+  void send_fd(SyncType type, int fd, const std::string& text = {}) const;
   // Throws if the peer closed the socket (it died) or sent Error.
   SyncMessage receive() const;
   // The same, but the peer closing (nullopt) is not an error.

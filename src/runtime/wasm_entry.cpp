@@ -10,6 +10,7 @@
 #include "runtime/process_setup.hpp"
 #include "util/error.hpp"
 #include "wasm/detect.hpp"
+#include "wasm/preopens.hpp"
 #include "wasm/runner_config.hpp"
 
 namespace skiff::runtime {
@@ -43,14 +44,26 @@ std::optional<security::SeccompProgram> filter_for_runner(const security::Seccom
   return *seccomp;
 }
 
-wasm::RunnerConfig runner_config(const std::string& module, const WasmRunnerInputs& inputs) {
+// linux.resources.memory.limit, which bounds the module's linear memory too
+// (a memory.grow past it fails) rather than only the cgroup (an OOM kill
+// once the pages are touched); 0 without a limit.
+uint64_t memory_limit(const oci::Spec& spec) {
+  if (!spec.linux || !spec.linux->resources.is_object()) return 0;
+  const auto& memory = spec.linux->resources.value("memory", nlohmann::json::object());
+  const auto limit = memory.is_object() ? memory.value("limit", nlohmann::json()) : nlohmann::json();
+  return limit.is_number_integer() && limit.get<int64_t>() > 0 ? limit.get<uint64_t>() : 0;
+}
+
+wasm::RunnerConfig runner_config(const std::string& module, const WasmRunnerInputs& inputs,
+                                 const std::vector<WasmPreopen>& preopens) {
   const oci::Process& process = *inputs.spec->process;
   wasm::RunnerConfig config;
   config.module = module;
   config.run.args = process.args;
   config.run.env = process.env;
-  // The container's / is only its own rootfs: nothing of the host.
-  config.run.preopens = {{"/", "/", true}};
+  // Paths in the container (its rootfs, nothing of the host).
+  for (const auto& preopen : preopens) config.run.preopens.push_back({preopen.dir, preopen.guest, !preopen.read_only});
+  config.run.memory_limit = memory_limit(*inputs.spec);
   config.start_container = inputs.spec->hooks.start_container;
   auto state = nlohmann::json::parse(inputs.hook_state);
   state["status"] = "running";
@@ -77,9 +90,11 @@ WasmRunnerLaunch prepare_wasm_runner(const std::string& module, const WasmRunner
   WasmRunnerLaunch launch;
   launch.module = module;
   inputs.sync->send(SyncType::WasmRunner, 0, module);
-  launch.runner = std::move(inputs.sync->expect(SyncType::WasmRunner).fd);
+  SyncMessage reply = inputs.sync->expect(SyncType::WasmRunner);
+  launch.runner = std::move(reply.fd);
   if (!launch.runner) throw Error("wasm module " + module + ": the runtime sent no runner");
-  launch.config = wasm::sealed_config_memfd(wasm::to_json(runner_config(module, inputs)));
+  auto preopens = wasm::preopens_from_json(reply.text);
+  launch.config = wasm::sealed_config_memfd(wasm::to_json(runner_config(module, inputs, preopens)));
   keep_across_exec(inputs.sync->fd(), "the sync socket");
   keep_across_exec(inputs.fifo_fd, "exec.fifo");
   return launch;

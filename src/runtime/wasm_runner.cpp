@@ -8,6 +8,7 @@
 #include "mounts/mount_api.hpp"
 #include "security/self_protection.hpp"
 #include "util/error.hpp"
+#include "wasm/preopens.hpp"
 
 namespace skiff::runtime {
 
@@ -58,8 +59,10 @@ bool WasmRequests::handle(const SyncMessage& message, const SyncSocket& sync) {
   } catch (const Error& e) {
     throw e.wrap("wasm module " + module);
   }
+  // Checked before anything runs the module: a bad annotation fails the create.
+  auto preopens = wasm::container_preopens(spec_.annotations, options_.wasm_preopens);
   UniqueFd runner = open_wasm_runner(path, module, security::container_can_reach_runtime(spec_));
-  sync.send_fd(SyncType::WasmRunner, runner.get());
+  sync.send_fd(SyncType::WasmRunner, runner.get(), wasm::preopens_to_json(preopens));
   return true;
 }
 

@@ -63,6 +63,17 @@ void name_after(const std::string& module) {
   ::prctl(PR_SET_NAME, name.c_str());
 }
 
+// Every preopened directory must exist in the container: found missing here,
+// it fails the create rather than the start.
+void check_preopen_dirs(const RunnerConfig& config) {
+  for (const auto& preopen : config.run.preopens) {
+    UniqueFd dir(::open(preopen.host_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!dir)
+      throw_errno("wasm module " + config.module + ": preopen " + preopen.guest_path + ": directory " +
+                  preopen.host_path + " in the container");
+  }
+}
+
 // Block until `start` writes its byte into exec.fifo.
 void wait_for_start(int fifo_fd) {
   char byte;
@@ -105,6 +116,7 @@ int main(int argc, char** argv) {
     wasm::name_after(config.module);
     runtime::SyncCompileCache cache(sync);
     program = wasm::load_program(config.module, &cache);
+    wasm::check_preopen_dirs(config);
     // Cleared before Ready: `create` may exit as soon as it has read it.
     ::prctl(PR_SET_PDEATHSIG, 0);
     sync.send(runtime::SyncType::Ready);

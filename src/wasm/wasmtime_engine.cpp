@@ -1,71 +1,28 @@
 // The Program of engine.hpp on Wasmtime's C API (its C++ wrapper needs the
-// GC feature we leave out). Every Wasmtime object is owned by a unique_ptr.
-#include <unistd.h>
-
+// GC feature we leave out), for core modules; components are in
+// wasmtime_component.cpp. Every Wasmtime object is owned by a unique_ptr.
 #include <memory>
-
-#include <wasi.h>
-#include <wasmtime.h>
 
 #include "util/error.hpp"
 #include "util/fs.hpp"
-#include "util/sha256.hpp"
 #include "wasm/engine.hpp"
+#include "wasm/wasmtime_util.hpp"
 
 namespace skiff::wasm {
 
 namespace {
 
-constexpr std::string_view kEngineTag = "wasmtime48";
-
-template <auto Delete>
-struct Deleter {
-  template <typename T>
-  void operator()(T* object) const { Delete(object); }
-};
-using EnginePtr = std::unique_ptr<wasm_engine_t, Deleter<wasm_engine_delete>>;
+using namespace wt;
 using ModulePtr = std::unique_ptr<wasmtime_module_t, Deleter<wasmtime_module_delete>>;
-using StorePtr = std::unique_ptr<wasmtime_store_t, Deleter<wasmtime_store_delete>>;
 using LinkerPtr = std::unique_ptr<wasmtime_linker_t, Deleter<wasmtime_linker_delete>>;
-using WasiConfigPtr = std::unique_ptr<wasi_config_t, Deleter<wasi_config_delete>>;
-using ErrorPtr = std::unique_ptr<wasmtime_error_t, Deleter<wasmtime_error_delete>>;
-using TrapPtr = std::unique_ptr<wasm_trap_t, Deleter<wasm_trap_delete>>;
-
-std::string take_bytes(wasm_byte_vec_t& bytes) {
-  std::string text(bytes.data, bytes.size);
-  wasm_byte_vec_delete(&bytes);
-  while (!text.empty() && text.back() == '\0') text.pop_back();
-  return text;
-}
-
-std::string message_of(const wasmtime_error_t* error) {
-  wasm_byte_vec_t bytes;
-  wasmtime_error_message(error, &bytes);
-  return take_bytes(bytes);
-}
-
-std::string message_of(const wasm_trap_t* trap) {
-  wasm_byte_vec_t bytes;
-  wasm_trap_message(trap, &bytes);
-  return take_bytes(bytes);
-}
-
-[[noreturn]] void fail(const std::string& path, std::string_view cause) {
-  throw Error("wasm module " + path + ": " + std::string(cause));
-}
-
-// Throws naming the module when a Wasmtime call returned an error.
-void check(wasmtime_error_t* raw, const std::string& path) {
-  ErrorPtr error(raw);
-  if (error) fail(path, message_of(error.get()));
-}
+using InstancePrePtr = std::unique_ptr<wasmtime_instance_pre_t, Deleter<wasmtime_instance_pre_delete>>;
 
 bool is_text_format(const std::string& path) {
   return path.size() >= 4 && path.compare(path.size() - 4, 4, ".wat") == 0;
 }
 
-// The module's binary: the file itself, or .wat text translated.
-std::string module_binary(const std::string& path) {
+// The program's binary: the file itself, or .wat text translated.
+std::string program_binary(const std::string& path) {
   std::string bytes = read_file(path);
   if (!is_text_format(path)) return bytes;
   wasm_byte_vec_t binary;
@@ -75,17 +32,17 @@ std::string module_binary(const std::string& path) {
   return result;
 }
 
+// A component's header after the magic: version 0x0d, layer 1 (a core
+// module has version 1, layer 0).
+bool is_component(const std::string& binary) {
+  return binary.size() >= 8 && binary.compare(4, 4, std::string("\x0d\x00\x01\x00", 4)) == 0;
+}
+
 ModulePtr compile(wasm_engine_t& engine, const std::string& binary, const std::string& path) {
   wasmtime_module_t* module = nullptr;
   check(wasmtime_module_new(&engine, reinterpret_cast<const uint8_t*>(binary.data()), binary.size(), &module),
         path);
   return ModulePtr(module);
-}
-
-// The digest of the module's bytes, under the engine's version: another
-// Wasmtime (or the same with other settings) compiles differently.
-std::string cache_key(const std::string& binary) {
-  return std::string(kEngineTag) + "-" + sha256_hex(binary);
 }
 
 // A module from the cache; null when there is none or this engine refuses it
@@ -105,43 +62,6 @@ std::string serialized(const wasmtime_module_t& module) {
   std::string result(bytes.data, bytes.size);
   wasm_byte_vec_delete(&bytes);
   return result;
-}
-
-std::vector<const char*> c_strings(const std::vector<std::string>& strings) {
-  std::vector<const char*> pointers;
-  for (const auto& s : strings) pointers.push_back(s.c_str());
-  return pointers;
-}
-
-WasiConfigPtr wasi_config(const RunConfig& config) {
-  WasiConfigPtr wasi(wasi_config_new());
-  auto argv = c_strings(config.args);
-  std::vector<std::string> names, values;
-  for (const auto& entry : config.env) {
-    auto equals = entry.find('=');
-    names.push_back(entry.substr(0, equals));
-    values.push_back(equals == std::string::npos ? std::string() : entry.substr(equals + 1));
-  }
-  auto name_ptrs = c_strings(names), value_ptrs = c_strings(values);
-  if (!wasi_config_set_argv(wasi.get(), argv.size(), argv.data()))
-    throw Error("process.args: not valid for WASI (not UTF-8?)");
-  if (!wasi_config_set_env(wasi.get(), names.size(), name_ptrs.data(), value_ptrs.data()))
-    throw Error("process.env: not valid for WASI (not UTF-8?)");
-  wasi_config_inherit_stdin(wasi.get());
-  wasi_config_inherit_stdout(wasi.get());
-  wasi_config_inherit_stderr(wasi.get());
-  for (const auto& preopen : config.preopens)
-    if (!wasi_config_preopen_dir(wasi.get(), preopen.host_path.c_str(), preopen.guest_path.c_str(),
-                                 preopen.writable))
-      throw Error("wasm preopen " + preopen.guest_path + ": cannot open " + preopen.host_path);
-  return wasi;
-}
-
-// Messages of a finished run go to the container's stderr: the runtime that
-// started us stopped listening at `start`.
-void report(const std::string& text) {
-  std::string line = "skiff: " + text + "\n";
-  (void)!::write(STDERR_FILENO, line.data(), line.size());
 }
 
 // Refuses a module that is not a WASI command: no _start to call.
@@ -172,15 +92,14 @@ class ModuleProgram : public Program {
   }
 
   int run(const RunConfig& config) override {
-    StorePtr store(wasmtime_store_new(engine_.get(), nullptr, nullptr));
+    StorePtr store = new_store(*engine_, config, path_);
     wasmtime_context_t* context = wasmtime_store_context(store.get());
-    check(wasmtime_context_set_wasi(context, wasi_config(config).release()), path_);
     wasmtime_instance_t instance;
     wasm_trap_t* raw_trap = nullptr;
     ErrorPtr error(wasmtime_instance_pre_instantiate(pre_.get(), context, &instance, &raw_trap));
     if (!error && !raw_trap) error.reset(call_start(context, instance, &raw_trap));
     TrapPtr trap(raw_trap);
-    if (error) return exit_code(error.get());
+    if (error) return exit_code_of(error.get(), path_);
     if (trap) {
       report("wasm module " + path_ + ": " + message_of(trap.get()));
       return kTrapExitCode;
@@ -200,24 +119,18 @@ class ModuleProgram : public Program {
     return error;
   }
 
-  int exit_code(const wasmtime_error_t* error) const {
-    int status = 0;
-    if (wasmtime_error_exit_status(error, &status)) return status;
-    report("wasm module " + path_ + ": " + message_of(error));
-    return kTrapExitCode;
-  }
-
   std::string path_;
   EnginePtr engine_;
   ModulePtr module_;
-  std::unique_ptr<wasmtime_instance_pre_t, Deleter<wasmtime_instance_pre_delete>> pre_;
+  InstancePrePtr pre_;
 };
 
 }  // namespace
 
 std::unique_ptr<Program> load_program(const std::string& path, CompileCache* cache) {
-  std::string binary = module_binary(path);
+  std::string binary = program_binary(path);
   EnginePtr engine(wasm_engine_new());
+  if (is_component(binary)) return load_component(std::move(engine), binary, path, cache);
   std::string key = cache ? cache_key(binary) : std::string();
   ModulePtr module = cache ? cached_module(*engine, cache->lookup(key)) : nullptr;
   if (!module) {

@@ -325,3 +325,37 @@ TEST_CASE("the wasm runner is the container's pid 1, named after the module, and
   // Wasmtime lives in skiff-wasm only.
   CHECK(read_file(skiff_binary()).find("wasmtime") == std::string::npos);
 }
+
+TEST_CASE("the container's memory limit bounds the module's linear memory", "[wasm][memory]") {
+  Sandbox sb;
+  SECTION("memory.grow past the limit fails and the module carries on") {
+    Bundle b = probe_bundle(sb, {"grow", "512"});
+    b.config["linux"]["resources"]["memory"]["limit"] = 64 << 20;
+    Output out = sb.run(b);
+    INFO(out.describe());
+    CHECK(out.exit_code == 0);
+    REQUIRE(out.out.rfind("refused at ", 0) == 0);
+    const int mib = std::stoi(out.out.substr(11));
+    CHECK(mib <= 64);
+    CHECK(mib >= 60);
+  }
+  SECTION("without a limit the same module grows to 512 MiB") {
+    Bundle b = probe_bundle(sb, {"grow", "512"});
+    Output out = sb.run(b);
+    INFO(out.describe());
+    CHECK(out.exit_code == 0);
+    CHECK(out.out == "grew to 512 MiB\n");
+  }
+  SECTION("a module whose initial memory exceeds the limit fails at start, naming the module") {
+    Bundle b = sb.bundle({"/app.wat"});
+    b.config["annotations"] = {{"run.oci.handler", "wasm"}};
+    b.config["linux"]["resources"]["memory"]["limit"] = 64 << 20;
+    write_file(b.rootfs / "app.wat",
+               "(module (memory (export \"memory\") 2000) (func (export \"_start\")))\n");  // 125 MiB
+    Output out = sb.run(b);
+    INFO(out.describe());
+    CHECK(out.exit_code == 134);
+    CHECK(out.err.find("wasm module /app.wat") != std::string::npos);
+    CHECK(out.err.find("memory") != std::string::npos);
+  }
+}

@@ -9,6 +9,8 @@
 //   sleep SECONDS   sleep, then print "woke"
 //   trap            execute `unreachable`
 //   mkdir PATH      create the directory, print "made PATH" (or the error)
+//   grow MIB        grow linear memory 1 MiB at a time up to MIB; print
+//                   "grew to N MiB" or "refused at N MiB"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +56,21 @@ static int sleep_seconds(const char* seconds) {
   return 0;
 }
 
+static int grow_memory(int target_mib) {
+  const int pages_per_mib = 16;  // 64 KiB pages
+  int mib = (int)(__builtin_wasm_memory_size(0) / pages_per_mib);
+  while (mib < target_mib) {
+    size_t old_pages = __builtin_wasm_memory_grow(0, pages_per_mib);
+    if (old_pages == (size_t)-1) {
+      printf("refused at %d MiB\n", mib);
+      return 0;
+    }
+    mib = (int)(__builtin_wasm_memory_size(0) / pages_per_mib);
+  }
+  printf("grew to %d MiB\n", mib);
+  return 0;
+}
+
 int main(int argc, char** argv) {
   const char* command = argc > 1 ? argv[1] : "args";
   if (strcmp(command, "args") == 0) {
@@ -74,6 +91,7 @@ int main(int argc, char** argv) {
   if (strcmp(command, "exit") == 0 && argc == 3) exit(atoi(argv[2]));
   if (strcmp(command, "sleep") == 0 && argc == 3) return sleep_seconds(argv[2]);
   if (strcmp(command, "trap") == 0) __builtin_trap();
+  if (strcmp(command, "grow") == 0 && argc == 3) return grow_memory(atoi(argv[2]));
   if (strcmp(command, "mkdir") == 0 && argc == 3) {
     if (mkdir(argv[2], 0755) != 0) {
       printf("mkdir %s: %s\n", argv[2], strerror(errno));

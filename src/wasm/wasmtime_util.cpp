@@ -1,0 +1,103 @@
+#include "wasm/wasmtime_util.hpp"
+
+#include <unistd.h>
+
+#include <vector>
+
+#include "util/error.hpp"
+#include "util/sha256.hpp"
+
+namespace skiff::wasm::wt {
+
+namespace {
+
+constexpr std::string_view kEngineTag = "wasmtime48";
+
+std::string take_bytes(wasm_byte_vec_t& bytes) {
+  std::string text(bytes.data, bytes.size);
+  wasm_byte_vec_delete(&bytes);
+  while (!text.empty() && text.back() == '\0') text.pop_back();
+  return text;
+}
+
+std::vector<const char*> c_strings(const std::vector<std::string>& strings) {
+  std::vector<const char*> pointers;
+  for (const auto& s : strings) pointers.push_back(s.c_str());
+  return pointers;
+}
+
+WasiConfigPtr wasi_config(const RunConfig& config) {
+  WasiConfigPtr wasi(wasi_config_new());
+  auto argv = c_strings(config.args);
+  std::vector<std::string> names, values;
+  for (const auto& entry : config.env) {
+    auto equals = entry.find('=');
+    names.push_back(entry.substr(0, equals));
+    values.push_back(equals == std::string::npos ? std::string() : entry.substr(equals + 1));
+  }
+  auto name_ptrs = c_strings(names), value_ptrs = c_strings(values);
+  if (!wasi_config_set_argv(wasi.get(), argv.size(), argv.data()))
+    throw Error("process.args: not valid for WASI (not UTF-8?)");
+  if (!wasi_config_set_env(wasi.get(), names.size(), name_ptrs.data(), value_ptrs.data()))
+    throw Error("process.env: not valid for WASI (not UTF-8?)");
+  wasi_config_inherit_stdin(wasi.get());
+  wasi_config_inherit_stdout(wasi.get());
+  wasi_config_inherit_stderr(wasi.get());
+  for (const auto& preopen : config.preopens)
+    if (!wasi_config_preopen_dir(wasi.get(), preopen.host_path.c_str(), preopen.guest_path.c_str(),
+                                 preopen.writable))
+      throw Error("wasm preopen " + preopen.guest_path + ": cannot open " + preopen.host_path);
+  return wasi;
+}
+
+}  // namespace
+
+std::string message_of(const wasmtime_error_t* error) {
+  wasm_byte_vec_t bytes;
+  wasmtime_error_message(error, &bytes);
+  return take_bytes(bytes);
+}
+
+std::string message_of(const wasm_trap_t* trap) {
+  wasm_byte_vec_t bytes;
+  wasm_trap_message(trap, &bytes);
+  return take_bytes(bytes);
+}
+
+void fail(const std::string& path, std::string_view cause) {
+  throw Error("wasm module " + path + ": " + std::string(cause));
+}
+
+void check(wasmtime_error_t* raw, const std::string& path) {
+  ErrorPtr error(raw);
+  if (error) fail(path, message_of(error.get()));
+}
+
+std::string cache_key(const std::string& binary) {
+  return std::string(kEngineTag) + "-" + sha256_hex(binary);
+}
+
+StorePtr new_store(wasm_engine_t& engine, const RunConfig& config, const std::string& path) {
+  StorePtr store(wasmtime_store_new(&engine, nullptr, nullptr));
+  // Every linear memory stays within the container's memory limit: growing
+  // past it fails (memory.grow returns -1, malloc NULL), instantiating a
+  // module whose initial memory exceeds it fails with an error.
+  if (config.memory_limit > 0)
+    wasmtime_store_limiter(store.get(), static_cast<int64_t>(config.memory_limit), -1, -1, -1, -1);
+  check(wasmtime_context_set_wasi(wasmtime_store_context(store.get()), wasi_config(config).release()), path);
+  return store;
+}
+
+void report(const std::string& text) {
+  std::string line = "skiff: " + text + "\n";
+  (void)!::write(STDERR_FILENO, line.data(), line.size());
+}
+
+int exit_code_of(const wasmtime_error_t* error, const std::string& path) {
+  int status = 0;
+  if (wasmtime_error_exit_status(error, &status)) return status;
+  report("wasm module " + path + ": " + message_of(error));
+  return kTrapExitCode;
+}
+
+}  // namespace skiff::wasm::wt

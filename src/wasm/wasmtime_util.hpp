@@ -1,0 +1,62 @@
+// What the runner's two Wasmtime programs (core modules in wasmtime_engine.cpp,
+// components in wasmtime_component.cpp) share: owners for Wasmtime's C
+// objects, error text, the WASI context and the compile cache key. Only the
+// runner includes this (it pulls in Wasmtime's headers).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <wasi.h>
+#include <wasmtime.h>
+
+#include "wasm/engine.hpp"
+
+namespace skiff::wasm::wt {
+
+template <auto Delete>
+struct Deleter {
+  template <typename T>
+  void operator()(T* object) const { Delete(object); }
+};
+using EnginePtr = std::unique_ptr<wasm_engine_t, Deleter<wasm_engine_delete>>;
+using StorePtr = std::unique_ptr<wasmtime_store_t, Deleter<wasmtime_store_delete>>;
+using WasiConfigPtr = std::unique_ptr<wasi_config_t, Deleter<wasi_config_delete>>;
+using ErrorPtr = std::unique_ptr<wasmtime_error_t, Deleter<wasmtime_error_delete>>;
+using TrapPtr = std::unique_ptr<wasm_trap_t, Deleter<wasm_trap_delete>>;
+
+std::string message_of(const wasmtime_error_t* error);
+std::string message_of(const wasm_trap_t* trap);
+
+// Throws Error("wasm module <path>: <cause>").
+[[noreturn]] void fail(const std::string& path, std::string_view cause);
+// Throws naming the module when a Wasmtime call returned an error.
+void check(wasmtime_error_t* raw, const std::string& path);
+
+// The digest of the program's bytes, under the engine's version: another
+// Wasmtime (or the same with other settings) compiles differently.
+std::string cache_key(const std::string& binary);
+
+// A store for one run: the WASI context of config (args, env, inherited
+// stdio, preopens) and its memory limit.
+StorePtr new_store(wasm_engine_t& engine, const RunConfig& config, const std::string& path);
+
+// A message of a finished run, to the container's stderr: the runtime that
+// started us stopped listening at `start`.
+void report(const std::string& text);
+
+// The exit code a failed run ends with: proc_exit's, or kTrapExitCode
+// (reported) for a trap or any other error.
+int exit_code_of(const wasmtime_error_t* error, const std::string& path);
+
+}  // namespace skiff::wasm::wt
+
+namespace skiff::wasm::wt {
+
+// A WASI preview 2 command component (wasmtime_component.cpp): compiled or
+// loaded from the cache, its imports checked against WASI's.
+std::unique_ptr<Program> load_component(EnginePtr engine, const std::string& binary, const std::string& path,
+                                        CompileCache* cache);
+
+}  // namespace skiff::wasm::wt
