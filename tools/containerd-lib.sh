@@ -45,15 +45,21 @@ TOML
 task_bundle() { echo "$tmp/state/io.containerd.runtime.v2.task/$ns/$1"; }
 
 containerd_stop() {
-  local pidfile m
+  local pidfile bundle m
   # Runs from EXIT traps, possibly under set -e: no step may fail.
   if [[ -n "$containerd_pid" ]]; then
     kill "$containerd_pid" 2>/dev/null && wait "$containerd_pid" 2>/dev/null || true
     containerd_pid=""
   fi
-  # Shims we started (each records its pid in its bundle) and their containers.
+  # Shims we started (each records its pid in its bundle) and their containers:
+  # our shim's delete action kills and removes what a failed check left behind.
   for pidfile in "$tmp"/state/io.containerd.runtime.v2.task/"$ns"/*/shim.pid; do
     [[ -f "$pidfile" ]] && kill -9 "$(cat "$pidfile")" 2>/dev/null || true
+  done
+  for bundle in "$tmp"/state/io.containerd.runtime.v2.task/"$ns"/*/; do
+    [[ -d "$bundle" ]] || continue
+    (cd "$bundle" && "$shim" -namespace "$ns" -address "$tmp/containerd.sock" -id "$(basename "$bundle")" delete \
+      >/dev/null 2>&1) || true
   done
   { grep -o " $tmp/[^ ]*" /proc/self/mounts || true; } | sort -r | while read -r m; do umount -l "$m" || true; done
   rm -rf "/run/containerd/skiff/$ns" "/run/containerd/runc/$ns"

@@ -10,8 +10,11 @@
 #include <filesystem>
 #include <iostream>
 
+#include <nlohmann/json.hpp>
+
 #include "containerd/bootstrap.pb.h"
 #include "containerd/shim.pb.h"
+#include "shim/client.hpp"
 #include "shim/rootfs.hpp"
 #include "shim/serve.hpp"
 #include "shim/timestamps.hpp"
@@ -94,8 +97,24 @@ ShimFlags parse_flags(int argc, char** argv) {
   return flags;
 }
 
-std::string socket_address(const ShimFlags& flags, const std::string& dir) {
-  std::string name = flags.address + "/" + flags.ns + "/" + flags.id;
+std::string shim_group(const std::string& config_json, const std::string& id) {
+  nlohmann::json config = nlohmann::json::parse(config_json, nullptr, false);
+  if (config.is_discarded() || !config.is_object()) throw Error("config.json: invalid JSON");
+  auto annotations = config.find("annotations");
+  if (annotations == config.end() || annotations->is_null()) return id;
+  if (!annotations->is_object()) throw Error("config.json: annotations: not an object");
+  for (const char* key : kGroupAnnotations) {
+    auto value = annotations->find(key);
+    if (value == annotations->end()) continue;
+    if (!value->is_string() || value->get_ref<const std::string&>().empty())
+      throw Error(std::string("config.json: annotations.") + key + ": not a non-empty string");
+    return value->get<std::string>();
+  }
+  return id;
+}
+
+std::string socket_address(const ShimFlags& flags, const std::string& group, const std::string& dir) {
+  std::string name = flags.address + "/" + flags.ns + "/" + group;
   return std::string(kUnixScheme) + dir + "/" + sha256_hex(name);
 }
 
@@ -138,6 +157,39 @@ void answer_start(const std::optional<BootstrapParams>& params, const std::strin
   std::cout.flush();
 }
 
+// The group of the container in flags.bundle (its config.json, which
+// containerd writes before it runs the start action).
+std::string group_of(const ShimFlags& flags) {
+  std::string text = read_file(flags.bundle + "/config.json");  // names the path when it fails
+  try {
+    return shim_group(text, flags.id);
+  } catch (const Error& e) {
+    throw Error(flags.bundle + "/" + e.what());
+  }
+}
+
+// The pid of the shim serving at path (its Connect answer); nullopt when no
+// shim answers there.
+std::optional<pid_t> running_shim(const std::string& path, const std::string& id) {
+  ::containerd::task::v2::ConnectRequest request;
+  request.set_id(id);
+  try {
+    ::containerd::task::v2::ConnectResponse response;
+    if (!response.ParseFromString(call(path, "containerd.task.v2.Task", "Connect", request.SerializeAsString())))
+      return std::nullopt;
+    return static_cast<pid_t>(response.shim_pid());
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+// Where containerd (and our delete action, and the tests) look for the shim
+// of the container in flags.bundle.
+void record_shim(const ShimFlags& flags, pid_t pid, const std::string& address) {
+  write_file_atomic(flags.bundle + "/shim.pid", std::to_string(pid), 0644);
+  write_file_atomic(flags.bundle + "/address", address, 0644);
+}
+
 }  // namespace
 
 std::optional<BootstrapParams> parse_bootstrap(const std::string& input, const ShimFlags& flags) {
@@ -155,11 +207,13 @@ int start_action(const ShimFlags& flags) {
   std::string dir = params && !params->socket_dir().empty() ? params->socket_dir() : kDefaultSocketDir;
   if (params && !params->containerd_ttrpc_address().empty())
     ::setenv("TTRPC_ADDRESS", params->containerd_ttrpc_address().c_str(), 0);  // the env wins
-  std::string address = socket_address(flags, dir);
+  std::string address = socket_address(flags, group_of(flags), dir);
   std::string path = socket_path(address);
   if (path_exists(path)) {
-    // A live shim already serves this id (or its group): hand it out again.
-    if (someone_listens(path)) {
+    // A live shim already serves this group (the pod's sandbox and its other
+    // containers) or this id: the container joins it.
+    if (std::optional<pid_t> pid = running_shim(path, flags.id)) {
+      record_shim(flags, *pid, address);
       answer_start(params, address);
       return 0;
     }
@@ -173,8 +227,7 @@ int start_action(const ShimFlags& flags) {
     ::setsid();
     ::_exit(serve(flags, std::move(listener), path));
   }
-  write_file_atomic(flags.bundle + "/shim.pid", std::to_string(pid), 0644);
-  write_file_atomic(flags.bundle + "/address", address, 0644);
+  record_shim(flags, pid, address);
   answer_start(params, address);
   return 0;
 }
@@ -190,7 +243,17 @@ int delete_action(const ShimFlags& flags) {
   unmount_rootfs(flags.bundle + "/rootfs");
   // The address file names the socket wherever start put it (2.3+'s socket_dir).
   std::string address_file = flags.bundle + "/address";
-  std::string path = socket_path(path_exists(address_file) ? read_file(address_file) : socket_address(flags));
+  std::string path;
+  if (path_exists(address_file)) {
+    path = socket_path(read_file(address_file));
+  } else {
+    std::string group = flags.id;
+    try {
+      group = group_of(flags);
+    } catch (const Error&) {  // no readable config.json: the shim was the container's own
+    }
+    path = socket_path(socket_address(flags, group));
+  }
   if (path_exists(path) && !someone_listens(path)) ::unlink(path.c_str());
 
   ::containerd::task::v2::DeleteResponse response;

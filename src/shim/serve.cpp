@@ -68,7 +68,10 @@ int serve(const ShimFlags& flags, UniqueFd listener, const std::string& socket_p
     Server server(loop, std::move(listener));
     service.register_handlers(server);
     server.after_request = [&] {
-      if (service.should_exit()) loop.stop();
+      if (!service.should_exit()) return;
+      ::unlink(socket_path.c_str());  // no container of the pod joins a shim on its way out
+      server.close_listener();
+      loop.stop();
     };
     UniqueFd signals = signal_fd();
     loop.add(signals.get(), EPOLLIN, [&](uint32_t) {

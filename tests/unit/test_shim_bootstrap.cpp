@@ -50,8 +50,32 @@ TEST_CASE("legacy start input is not taken for BootstrapParams") {
 
 TEST_CASE("the socket goes to containerd's socket_dir when it names one") {
   ShimFlags flags = flags_for("c1", "default");
-  std::string address = skiff::shim::socket_address(flags, "/tmp/s");
+  std::string address = skiff::shim::socket_address(flags, "c1", "/tmp/s");
   CHECK(address.rfind("unix:///tmp/s/", 0) == 0);
   CHECK(address.substr(address.rfind('/') + 1) ==
-        skiff::shim::socket_address(flags).substr(std::string("unix:///run/containerd/s/").size()));
+        skiff::shim::socket_address(flags, "c1").substr(std::string("unix:///run/containerd/s/").size()));
+}
+
+TEST_CASE("a pod's containers are grouped by CRI's sandbox id, ours first") {
+  using skiff::shim::shim_group;
+  CHECK(shim_group(R"({"ociVersion": "1.2.0"})", "c1") == "c1");
+  CHECK(shim_group(R"({"annotations": {"other": "x"}})", "c1") == "c1");
+  CHECK(shim_group(R"({"annotations": {"io.kubernetes.cri.sandbox-id": "pod1"}})", "c1") == "pod1");
+  CHECK(shim_group(R"({"annotations": {"io.kubernetes.cri.sandbox-id": "pod1",
+                                        "io.containerd.skiff.v2.group": "g"}})", "c1") == "g");
+  // The pod's containers get one socket: its address follows the group, not the id.
+  ShimFlags c1 = flags_for("c1", "k8s.io");
+  ShimFlags c2 = flags_for("c2", "k8s.io");
+  CHECK(skiff::shim::socket_address(c1, "pod1") == skiff::shim::socket_address(c2, "pod1"));
+  CHECK(skiff::shim::socket_address(c1, "c1") != skiff::shim::socket_address(c2, "c2"));
+}
+
+TEST_CASE("a malformed group annotation fails start, naming the field") {
+  using skiff::shim::shim_group;
+  CHECK_THROWS_WITH(shim_group("{", "c1"), Catch::Contains("config.json: invalid JSON"));
+  CHECK_THROWS_WITH(shim_group(R"({"annotations": []})", "c1"), Catch::Contains("annotations: not an object"));
+  CHECK_THROWS_WITH(shim_group(R"({"annotations": {"io.kubernetes.cri.sandbox-id": 7}})", "c1"),
+                    Catch::Contains("annotations.io.kubernetes.cri.sandbox-id: not a non-empty string"));
+  CHECK_THROWS_WITH(shim_group(R"({"annotations": {"io.kubernetes.cri.sandbox-id": ""}})", "c1"),
+                    Catch::Contains("io.kubernetes.cri.sandbox-id"));
 }
