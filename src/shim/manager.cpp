@@ -15,6 +15,7 @@
 #include "containerd/bootstrap.pb.h"
 #include "containerd/shim.pb.h"
 #include "shim/client.hpp"
+#include "shim/go_buildinfo.hpp"
 #include "shim/rootfs.hpp"
 #include "shim/serve.hpp"
 #include "shim/timestamps.hpp"
@@ -139,20 +140,32 @@ std::string read_start_input() {
   return input;
 }
 
-// Answer in the caller's form: 2.3+ reads a BootstrapResult (we advertise task
-// API v3); 1.6, 1.7 and 2.0-2.2 read a plain address, which every one of them
-// takes as task API v2 (1.7 refuses a legacy answer that says version 3, and
-// the legacy input does not tell 1.7 from 2.0-2.2).
-void answer_start(const std::optional<BootstrapParams>& params, const std::string& address) {
-  if (!params) {
-    std::cout << address << std::flush;
-    return;
+// containerd 2.x (its main package is .../containerd/v2/...), by the build
+// information of the binary it names in -publish-binary.
+bool caller_is_containerd2(const ShimFlags& flags) {
+  if (flags.publish_binary.empty()) return false;
+  std::optional<std::string> package = go_main_package(flags.publish_binary);
+  return package && package->rfind("github.com/containerd/containerd/v2/", 0) == 0;
+}
+
+// Answer in the caller's form, advertising task API v3 wherever the caller
+// takes it: 2.3+ sent BootstrapParams and reads a BootstrapResult; 2.0-2.2
+// send the legacy input but read a JSON answer with a version; 1.6 and 1.7
+// read a plain address as task API v2 (1.7 refuses a JSON answer that says
+// version 3, and its input is the same as 2.0-2.2's: the binary tells them apart).
+void answer_start(const std::optional<BootstrapParams>& params, const ShimFlags& flags, const std::string& address) {
+  std::string out;
+  if (params) {
+    ::containerd::runtime::bootstrap::v1::BootstrapResult result;
+    result.set_version(3);
+    result.set_address(address);
+    result.set_protocol("ttrpc");
+    out = result.SerializeAsString();
+  } else if (caller_is_containerd2(flags)) {
+    out = nlohmann::json{{"version", 3}, {"address", address}, {"protocol", "ttrpc"}}.dump();
+  } else {
+    out = address;
   }
-  ::containerd::runtime::bootstrap::v1::BootstrapResult result;
-  result.set_version(3);
-  result.set_address(address);
-  result.set_protocol("ttrpc");
-  std::string out = result.SerializeAsString();
   std::cout.write(out.data(), static_cast<std::streamsize>(out.size()));
   std::cout.flush();
 }
@@ -214,7 +227,7 @@ int start_action(const ShimFlags& flags) {
     // containers) or this id: the container joins it.
     if (std::optional<pid_t> pid = running_shim(path, flags.id)) {
       record_shim(flags, *pid, address);
-      answer_start(params, address);
+      answer_start(params, flags, address);
       return 0;
     }
     ::unlink(path.c_str());
@@ -228,7 +241,7 @@ int start_action(const ShimFlags& flags) {
     ::_exit(serve(flags, std::move(listener), path));
   }
   record_shim(flags, pid, address);
-  answer_start(params, address);
+  answer_start(params, flags, address);
   return 0;
 }
 

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <string>
 
+#include "shim/go_buildinfo.hpp"
 #include "shim/manager.hpp"
 
 using skiff::shim::ShimFlags;
@@ -78,4 +79,54 @@ TEST_CASE("a malformed group annotation fails start, naming the field") {
                     Catch::Contains("annotations.io.kubernetes.cri.sandbox-id: not a non-empty string"));
   CHECK_THROWS_WITH(shim_group(R"({"annotations": {"io.kubernetes.cri.sandbox-id": ""}})", "c1"),
                     Catch::Contains("io.kubernetes.cri.sandbox-id"));
+}
+
+namespace {
+
+// A .go.buildinfo section as the Go 1.18+ linker lays it out: the 14-byte
+// magic, pointer size, flags (2: strings inline), padding to 32 bytes, then
+// the Go version and the module information, each uvarint-length-prefixed,
+// the latter between 16-byte sentinels.
+std::string buildinfo_section(const std::string& modinfo_lines) {
+  std::string header = std::string("\xff Go buildinf:", 14) + '\x08' + '\x02' + std::string(16, '\0');
+  std::string modinfo = std::string(16, 'S') + modinfo_lines + std::string(16, 'E');
+  auto prefixed = [](const std::string& s) {
+    std::string out;
+    for (size_t n = s.size(); ; n >>= 7) {
+      out += static_cast<char>((n & 0x7f) | (n > 0x7f ? 0x80 : 0));
+      if (n <= 0x7f) break;
+    }
+    return out + s;
+  };
+  return header + prefixed("go1.26.8") + prefixed(modinfo);
+}
+
+}  // namespace
+
+TEST_CASE("containerd's Go build information names its main package (2.x: .../containerd/v2/...)") {
+  using skiff::shim::go_main_package_from_section;
+  std::string deps;
+  for (int i = 0; i < 20; ++i) deps += "dep\texample.com/m" + std::to_string(i) + "\tv1.0.0\th1:x=\n";  // > 127 bytes
+  auto v2 = go_main_package_from_section(buildinfo_section(
+      "path\tgithub.com/containerd/containerd/v2/cmd/containerd\nmod\tgithub.com/containerd/containerd/v2\tv2.2.10\n" +
+      deps));
+  REQUIRE(v2);
+  CHECK(*v2 == "github.com/containerd/containerd/v2/cmd/containerd");
+  auto v1 = go_main_package_from_section(buildinfo_section("path\tgithub.com/containerd/containerd/cmd/containerd\n"));
+  REQUIRE(v1);
+  CHECK(*v1 == "github.com/containerd/containerd/cmd/containerd");
+}
+
+TEST_CASE("anything but Go build information gives no package") {
+  using skiff::shim::go_main_package_from_section;
+  CHECK_FALSE(go_main_package_from_section(""));
+  CHECK_FALSE(go_main_package_from_section(std::string(64, 'x')));
+  std::string truncated = buildinfo_section("path\tx\n");
+  CHECK_FALSE(go_main_package_from_section(truncated.substr(0, truncated.size() - 20)));
+  std::string pointer_layout = buildinfo_section("path\tx\n");
+  pointer_layout[15] = 0;  // Go < 1.18: pointers, not inline strings
+  CHECK_FALSE(go_main_package_from_section(pointer_layout));
+  // Our own (C++) test binary and a missing file.
+  CHECK_FALSE(skiff::shim::go_main_package("/proc/self/exe"));
+  CHECK_FALSE(skiff::shim::go_main_package("/nonexistent/containerd"));
 }
