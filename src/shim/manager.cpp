@@ -91,6 +91,7 @@ ShimFlags parse_flags(int argc, char** argv) {
     else if (name == "id") flags.id = value_of(i, argc, argv, name, inline_value);
     else if (name == "bundle") flags.bundle = value_of(i, argc, argv, name, inline_value);
     else if (name == "debug") flags.debug = !inline_value || std::string(inline_value) != "false";
+    else if (name == "v") flags.action = "version";  // containerd's shims print their version with -v
     else if (name == "socket" || name == "ttrpc-address") value_of(i, argc, argv, name, inline_value);
     else throw Error("unknown flag -" + name);
   }

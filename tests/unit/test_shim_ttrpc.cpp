@@ -156,6 +156,8 @@ TEST_CASE("containerd's flags parse in Go's styles") {
   CHECK(flags.id == "abc");
   CHECK(flags.debug);
   CHECK(flags.action == "start");
+  const char* version[] = {"shim", "-v"};
+  CHECK(skiff::shim::parse_flags(2, const_cast<char**>(version)).action == "version");
   const char* bad[] = {"shim", "-bogus", "x"};
   CHECK_THROWS_WITH(skiff::shim::parse_flags(3, const_cast<char**>(bad)), Catch::Contains("unknown flag -bogus"));
 }
