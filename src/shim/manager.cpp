@@ -1,6 +1,7 @@
 #include "shim/manager.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -49,8 +50,7 @@ bool someone_listens(const std::string& path) {
 }
 
 // A filesystem socket (never abstract) only our uid may connect to.
-UniqueFd listen_on(const std::string& dir, const std::string& path) {
-  make_directories(dir, 0711);
+UniqueFd listen_on(const std::string& path) {
   sockaddr_un addr = unix_address(path);
   UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!fd) throw_errno("socket");
@@ -215,6 +215,33 @@ std::optional<BootstrapParams> parse_bootstrap(const std::string& input, const S
   return params;
 }
 
+namespace {
+
+// Start actions for one group may run at once (a pod's containers): under
+// the socket directory's lock, finding the group's live shim or binding a
+// new socket is one step. Returns the listener, or nothing with *joined set
+// to the pid of the shim already serving. The lock goes with its fd on
+// return, before the serving shim is forked (a child would keep it).
+UniqueFd claim_socket(const std::string& dir, const std::string& path, const std::string& id, pid_t* joined) {
+  make_directories(dir, 0711);
+  UniqueFd lock(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!lock) throw_errno("open " + dir);
+  while (::flock(lock.get(), LOCK_EX) != 0)
+    if (errno != EINTR) throw_errno("lock " + dir);
+  if (path_exists(path)) {
+    // A live shim already serves this group (the pod's sandbox and its other
+    // containers) or this id: the container joins it.
+    if (std::optional<pid_t> pid = running_shim(path, id)) {
+      *joined = *pid;
+      return {};
+    }
+    ::unlink(path.c_str());
+  }
+  return listen_on(path);
+}
+
+}  // namespace
+
 int start_action(const ShimFlags& flags) {
   if (flags.id.empty() || flags.ns.empty()) throw Error("start: -id and -namespace are required");
   std::optional<BootstrapParams> params = parse_bootstrap(read_start_input(), flags);
@@ -223,17 +250,13 @@ int start_action(const ShimFlags& flags) {
     ::setenv("TTRPC_ADDRESS", params->containerd_ttrpc_address().c_str(), 0);  // the env wins
   std::string address = socket_address(flags, group_of(flags), dir);
   std::string path = socket_path(address);
-  if (path_exists(path)) {
-    // A live shim already serves this group (the pod's sandbox and its other
-    // containers) or this id: the container joins it.
-    if (std::optional<pid_t> pid = running_shim(path, flags.id)) {
-      record_shim(flags, *pid, address);
-      answer_start(params, flags, address);
-      return 0;
-    }
-    ::unlink(path.c_str());
+  pid_t joined = 0;
+  UniqueFd listener = claim_socket(dir, path, flags.id, &joined);
+  if (!listener) {
+    record_shim(flags, joined, address);
+    answer_start(params, flags, address);
+    return 0;
   }
-  UniqueFd listener = listen_on(dir, path);
   pid_t pid = ::fork();
   if (pid < 0) throw_errno("fork");
   if (pid == 0) {
