@@ -30,30 +30,50 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.a
 [debug]
   level = "debug"
 TOML
-  PATH="$tmp/bin:$(dirname "$containerd_bin"):$PATH" "$containerd_bin" --config "$tmp/config.toml" >"$tmp/containerd.log" 2>&1 &
+  containerd_daemon || return 1
+  "$here/tools/mkimage" "$tmp/busybox.tar" "$image" && ctr images import "$tmp/busybox.tar" >/dev/null
+}
+
+# Start (or restart) the daemon on the config containerd_start wrote.
+containerd_daemon() {
+  PATH="$tmp/bin:$(dirname "$containerd_bin"):$PATH" "$containerd_bin" --config "$tmp/config.toml" >>"$tmp/containerd.log" 2>&1 &
   containerd_pid=$!
+  echo "$containerd_pid" >"$tmp/containerd.pid"  # checks run in subshells: the file is what counts
   local _
   for _ in $(seq 100); do
     [[ -S "$tmp/containerd.sock" ]] && ctr version >/dev/null 2>&1 && break
     sleep 0.1
   done
   ctr version >/dev/null 2>&1 || { echo "containerd did not start:"; tail -20 "$tmp/containerd.log"; return 1; }
-  "$here/tools/mkimage" "$tmp/busybox.tar" "$image" && ctr images import "$tmp/busybox.tar" >/dev/null
+}
+
+# Stop the daemon alone (SIGTERM, as systemd does): shims and containers stay.
+containerd_daemon_stop() {
+  local pid _
+  pid="$(cat "$tmp/containerd.pid" 2>/dev/null)" || return 0
+  rm -f "$tmp/containerd.pid"
+  kill "$pid" 2>/dev/null || return 0
+  wait "$pid" 2>/dev/null  # our child, unless a subshell started it
+  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
 }
 
 # The bundle directory containerd made for a task.
 task_bundle() { echo "$tmp/state/io.containerd.runtime.v2.task/$ns/$1"; }
 
 containerd_stop() {
-  local pidfile m
+  local pidfile bundle m
   # Runs from EXIT traps, possibly under set -e: no step may fail.
-  if [[ -n "$containerd_pid" ]]; then
-    kill "$containerd_pid" 2>/dev/null && wait "$containerd_pid" 2>/dev/null || true
-    containerd_pid=""
-  fi
-  # Shims we started (each records its pid in its bundle) and their containers.
+  containerd_daemon_stop || true
+  containerd_pid=""
+  # Shims we started (each records its pid in its bundle) and their containers:
+  # our shim's delete action kills and removes what a failed check left behind.
   for pidfile in "$tmp"/state/io.containerd.runtime.v2.task/"$ns"/*/shim.pid; do
     [[ -f "$pidfile" ]] && kill -9 "$(cat "$pidfile")" 2>/dev/null || true
+  done
+  for bundle in "$tmp"/state/io.containerd.runtime.v2.task/"$ns"/*/; do
+    [[ -d "$bundle" ]] || continue
+    (cd "$bundle" && "$shim" -namespace "$ns" -address "$tmp/containerd.sock" -id "$(basename "$bundle")" delete \
+      >/dev/null 2>&1) || true
   done
   { grep -o " $tmp/[^ ]*" /proc/self/mounts || true; } | sort -r | while read -r m; do umount -l "$m" || true; done
   rm -rf "/run/containerd/skiff/$ns" "/run/containerd/runc/$ns"

@@ -30,9 +30,23 @@ void EventLoop::remove(int fd) {
   ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
 }
 
+void EventLoop::on_idle(int quiet_ms, std::function<void()> callback) {
+  idle_ms_ = quiet_ms;
+  idle_ = std::move(callback);
+  busy_since_idle_ = true;
+}
+
 void EventLoop::run() {
   running_ = true;
-  while (running_) run_once(-1);
+  while (running_) {
+    bool waiting_for_quiet = idle_ && busy_since_idle_;
+    if (run_once(waiting_for_quiet ? idle_ms_ : -1)) {
+      busy_since_idle_ = true;
+    } else if (waiting_for_quiet) {
+      busy_since_idle_ = false;
+      idle_();
+    }
+  }
 }
 
 bool EventLoop::run_once(int timeout_ms) {

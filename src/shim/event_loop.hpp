@@ -23,6 +23,10 @@ class EventLoop {
   void remove(int fd);
   [[nodiscard]] bool watching(int fd) const { return callbacks_.count(fd) != 0; }
 
+  // Once the loop has been quiet for quiet_ms after dispatching events, call
+  // callback (once per quiet spell; the shim gives memory back then).
+  void on_idle(int quiet_ms, std::function<void()> callback);
+
   // Dispatch events until stop() is called.
   void run();
   // Dispatch what is ready within timeout_ms; false when nothing was.
@@ -33,6 +37,9 @@ class EventLoop {
   UniqueFd epoll_;
   std::map<int, Callback> callbacks_;
   bool running_ = false;
+  int idle_ms_ = -1;
+  std::function<void()> idle_;
+  bool busy_since_idle_ = false;  // events came since idle_ last ran
 };
 
 }  // namespace skiff::shim

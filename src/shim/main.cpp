@@ -10,7 +10,7 @@ int main(int argc, char** argv) {
     skiff::shim::ShimFlags flags = skiff::shim::parse_flags(argc, argv);
     if (flags.action == "start") return skiff::shim::start_action(flags);
     if (flags.action == "delete") return skiff::shim::delete_action(flags);
-    if (flags.action == "-v" || flags.action == "version") {
+    if (flags.action == "version") {
       std::cout << skiff::version_text();
       return 0;
     }

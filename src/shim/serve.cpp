@@ -10,6 +10,7 @@
 #include <cstdlib>
 
 #include "shim/event_loop.hpp"
+#include "shim/idle.hpp"
 #include "shim/publisher.hpp"
 #include "shim/server.hpp"
 #include "shim/task_service.hpp"
@@ -18,6 +19,9 @@
 namespace skiff::shim {
 
 namespace {
+
+// How long the loop stays quiet before the shim gives memory back.
+constexpr int kIdleMs = 1000;
 
 // stdin/stdout to /dev/null (containerd waits for EOF on the start
 // action's output); stderr to the bundle's "log" fifo containerd reads, if any.
@@ -68,7 +72,10 @@ int serve(const ShimFlags& flags, UniqueFd listener, const std::string& socket_p
     Server server(loop, std::move(listener));
     service.register_handlers(server);
     server.after_request = [&] {
-      if (service.should_exit()) loop.stop();
+      if (!service.should_exit()) return;
+      ::unlink(socket_path.c_str());  // no container of the pod joins a shim on its way out
+      server.close_listener();
+      loop.stop();
     };
     UniqueFd signals = signal_fd();
     loop.add(signals.get(), EPOLLIN, [&](uint32_t) {
@@ -79,6 +86,7 @@ int serve(const ShimFlags& flags, UniqueFd listener, const std::string& socket_p
       reap_children(service);
       if (terminate) loop.stop();
     });
+    loop.on_idle(kIdleMs, [] { release_idle_memory(); });
     loop.run();
     publisher.drain();
   } catch (const std::exception& e) {

@@ -427,7 +427,9 @@ std::string TaskService::connect(const std::string& payload) {
 
 std::string TaskService::shutdown(const std::string& payload) {
   parse<v2::ShutdownRequest>(payload);
-  shutdown_requested_ = true;
+  // containerd asks after deleting each task; a pod's shim goes on serving
+  // until its last container is deleted (and the Shutdown after that one).
+  if (containers_.empty()) shutdown_requested_ = true;
   return empty_reply();
 }
 

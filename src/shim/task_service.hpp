@@ -49,8 +49,8 @@ class TaskService {
   void register_handlers(Server& server);
   // A child ended (reaped by the caller): record it, answer its waiters.
   void on_child_exit(pid_t pid, int wait_status);
-  // Shutdown was asked for and no container is left.
-  [[nodiscard]] bool should_exit() const { return shutdown_requested_ && containers_.empty(); }
+  // Shutdown was asked for when no container was left.
+  [[nodiscard]] bool should_exit() const { return shutdown_requested_; }
 
  private:
   std::string create(const std::string& payload);

@@ -4,9 +4,12 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <cstring>
+#include <thread>
 
+#include "shim/client.hpp"
 #include "shim/event_loop.hpp"
 #include "shim/manager.hpp"
 #include "shim/server.hpp"
@@ -153,6 +156,8 @@ TEST_CASE("containerd's flags parse in Go's styles") {
   CHECK(flags.id == "abc");
   CHECK(flags.debug);
   CHECK(flags.action == "start");
+  const char* version[] = {"shim", "-v"};
+  CHECK(skiff::shim::parse_flags(2, const_cast<char**>(version)).action == "version");
   const char* bad[] = {"shim", "-bogus", "x"};
   CHECK_THROWS_WITH(skiff::shim::parse_flags(3, const_cast<char**>(bad)), Catch::Contains("unknown flag -bogus"));
 }
@@ -162,7 +167,7 @@ TEST_CASE("the socket is named like containerd-shim-runc-v2 names it") {
   flags.address = "/run/containerd/containerd.sock";
   flags.ns = "default";
   flags.id = "c1";
-  std::string address = skiff::shim::socket_address(flags);
+  std::string address = skiff::shim::socket_address(flags, flags.id);
   CHECK(address.rfind("unix:///run/containerd/s/", 0) == 0);
   CHECK(address.size() == std::string("unix:///run/containerd/s/").size() + 64);
 }
@@ -181,4 +186,24 @@ TEST_CASE("the server answers bad requests with a status code and keeps serving"
   auto ok = h.response();
   CHECK(ok.status().code() == 0);
   CHECK(ok.payload() == "hello");
+}
+
+TEST_CASE("the one-call client returns the payload, or the shim's status code") {
+  Harness h;
+  std::atomic<bool> done{false};
+  std::thread serving([&] {
+    while (!done) h.loop.run_once(10);
+  });
+  std::string path = h.dir + "/s";
+  CHECK(skiff::shim::call(path, "test.Echo", "Say", "hello") == "hello");
+  try {
+    skiff::shim::call(path, "test.Echo", "Say", "fail");
+    FAIL("no error");
+  } catch (const framing::RpcError& e) {
+    CHECK(e.code() == framing::Code::FailedPrecondition);
+    CHECK(std::string(e.what()) == "told to fail");
+  }
+  CHECK_THROWS_WITH(skiff::shim::call(h.dir + "/none", "test.Echo", "Say", "x"), Catch::Contains("connect " + h.dir));
+  done = true;
+  serving.join();
 }
