@@ -52,18 +52,6 @@ void join_new_session_keyring() {
     throw_errno("creating a session keyring");
 }
 
-// Block until `start` writes its byte into exec.fifo. We hold the fifo open
-// read-write, so this needs no /proc (which is not ours to open once we are
-// non-dumpable in a user namespace) and `start` can tell we are alive.
-void wait_for_start(int fifo_fd) {
-  char byte;
-  ssize_t n;
-  do {
-    n = ::read(fifo_fd, &byte, 1);
-  } while (n < 0 && errno == EINTR);
-  if (n != 1) throw_errno("reading exec.fifo");
-}
-
 std::string state_for_hooks(const std::string& text, const char* status) {
   auto state = nlohmann::json::parse(text);
   state["status"] = status;

@@ -1,6 +1,7 @@
 #include "runtime/sync.hpp"
 
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
@@ -77,6 +78,15 @@ SyncMessage SyncSocket::expect(SyncType type) const {
   if (message.type != type)
     throw Error("sync socket: unexpected message " + std::to_string(static_cast<uint32_t>(message.type)));
   return message;
+}
+
+void wait_for_start(int fifo_fd) {
+  char byte;
+  ssize_t n;
+  do {
+    n = ::read(fifo_fd, &byte, 1);
+  } while (n < 0 && errno == EINTR);
+  if (n != 1) throw_errno("reading exec.fifo");
 }
 
 }  // namespace skiff::runtime

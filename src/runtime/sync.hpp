@@ -24,6 +24,12 @@ enum class SyncType : uint32_t {
   WasmRunner,       // init -> parent: the runner for this module (text); parent -> init: it (fd attached)
 };
 
+// Block until `start` writes its byte into exec.fifo (the init, or the wasm
+// runner it became). The fifo is held open read-write, so this needs no /proc
+// (not ours to open once non-dumpable in a user namespace) and `start` can
+// tell the process is alive.
+void wait_for_start(int fifo_fd);
+
 struct SyncMessage {
   SyncType type{};
   int64_t value = 0;

@@ -30,16 +30,6 @@ std::string read_all(int fd) {
   }
 }
 
-bool write_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return true;
-}
-
 // Keys come from the container's init: only a plain file name is accepted.
 bool valid_key(const std::string& key) {
   return !key.empty() && key.size() <= 128 && std::all_of(key.begin(), key.end(), [](char c) {

@@ -35,15 +35,18 @@ std::optional<std::string> read_file_if_exists(const std::string& path) {
   return content;
 }
 
-static void write_all(int fd, std::string_view content, const std::string& path) {
-  while (!content.empty()) {
-    ssize_t n = ::write(fd, content.data(), content.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw_errno(path);
-    }
-    content.remove_prefix(static_cast<size_t>(n));
+bool write_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data.remove_prefix(static_cast<size_t>(n));
   }
+  return true;
+}
+
+static void write_all(int fd, std::string_view content, const std::string& path) {
+  if (!write_all(fd, content)) throw_errno(path);
 }
 
 void write_file(const std::string& path, std::string_view content) {

@@ -12,6 +12,8 @@ std::string read_file(const std::string& path);
 // The same, nullopt when the file does not exist (no exception on that path:
 // state checks of exited processes are on the hot path).
 std::optional<std::string> read_file_if_exists(const std::string& path);
+// All of data to fd, across short writes and EINTR; false on an error (errno).
+bool write_all(int fd, std::string_view data);
 // Write text to an existing file (cgroup, /proc knobs); throws naming the path.
 void write_file(const std::string& path, std::string_view content);
 // Write via a temporary file + rename so readers never see half a file.

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "util/error.hpp"
+#include "util/fs.hpp"
 
 namespace skiff::wasm {
 
@@ -46,16 +47,6 @@ security::SeccompProgram seccomp_of(const json& in) {
   in.at("flags").get_to(program.flags);
   in.at("notify").get_to(program.notify);
   return program;
-}
-
-bool write_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return true;
 }
 
 }  // namespace

@@ -74,16 +74,6 @@ void check_preopen_dirs(const RunnerConfig& config) {
   }
 }
 
-// Block until `start` writes its byte into exec.fifo.
-void wait_for_start(int fifo_fd) {
-  char byte;
-  ssize_t n;
-  do {
-    n = ::read(fifo_fd, &byte, 1);
-  } while (n < 0 && errno == EINTR);
-  if (n != 1) throw_errno("reading exec.fifo");
-}
-
 // The init's last steps before a native process would run: no signal
 // blocked, a BeforeExec seccomp filter loaded.
 void prepare_to_run(const RunnerConfig& config) {
@@ -130,7 +120,7 @@ int main(int argc, char** argv) {
     ::_exit(1);
   }
   try {
-    wasm::wait_for_start(config.fifo_fd);
+    runtime::wait_for_start(config.fifo_fd);
     runtime::run_hooks(config.start_container, "startContainer", config.hook_state);
     ::close(config.fifo_fd);  // tells `start` the process runs, as execve would
     // From here on we are the container's process, dumpable like a native one:
