@@ -39,6 +39,9 @@ const std::string& wasm_runner();
 // The shared busybox rootfs template (built on first use, removed at exit).
 const fs::path& busybox_rootfs();
 
+// Throws std::runtime_error("<what>: <strerror(errno)>").
+[[noreturn]] void fail_errno(const std::string& what);
+
 struct Output {
   int exit_code = -1;  // exit status, or 128 + signal
   std::string out;
