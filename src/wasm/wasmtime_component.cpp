@@ -84,11 +84,7 @@ ComponentPtr cached_component(wasm_engine_t& engine, const std::string& compiled
 
 std::string serialized(const wasmtime_component_t& component) {
   wasm_byte_vec_t bytes;
-  ErrorPtr error(wasmtime_component_serialize(&component, &bytes));
-  if (error) return {};
-  std::string result(bytes.data, bytes.size);
-  wasm_byte_vec_delete(&bytes);
-  return result;
+  return take_serialized(wasmtime_component_serialize(&component, &bytes), bytes);
 }
 
 class ComponentProgram : public Program {

@@ -57,11 +57,7 @@ ModulePtr cached_module(wasm_engine_t& engine, const std::string& compiled) {
 
 std::string serialized(const wasmtime_module_t& module) {
   wasm_byte_vec_t bytes;
-  ErrorPtr error(wasmtime_module_serialize(&module, &bytes));
-  if (error) return {};
-  std::string result(bytes.data, bytes.size);
-  wasm_byte_vec_delete(&bytes);
-  return result;
+  return take_serialized(wasmtime_module_serialize(&module, &bytes), bytes);
 }
 
 // Refuses a module that is not a WASI command: no _start to call.

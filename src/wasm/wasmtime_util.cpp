@@ -73,6 +73,14 @@ void check(wasmtime_error_t* raw, const std::string& path) {
   if (error) fail(path, message_of(error.get()));
 }
 
+std::string take_serialized(wasmtime_error_t* raw, wasm_byte_vec_t& bytes) {
+  ErrorPtr error(raw);
+  if (error) return {};
+  std::string result(bytes.data, bytes.size);
+  wasm_byte_vec_delete(&bytes);
+  return result;
+}
+
 std::string cache_key(const std::string& binary) {
   return std::string(kEngineTag) + "-" + sha256_hex(binary);
 }

@@ -34,6 +34,10 @@ std::string message_of(const wasm_trap_t* trap);
 // Throws naming the module when a Wasmtime call returned an error.
 void check(wasmtime_error_t* raw, const std::string& path);
 
+// What a *_serialize call wrote into bytes, which it releases; "" when the
+// call failed (raw: its error). The compile cache then keeps nothing.
+std::string take_serialized(wasmtime_error_t* raw, wasm_byte_vec_t& bytes);
+
 // The digest of the program's bytes, under the engine's version: another
 // Wasmtime (or the same with other settings) compiles differently.
 std::string cache_key(const std::string& binary);
