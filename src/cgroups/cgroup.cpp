@@ -75,13 +75,16 @@ void join_self(const std::vector<SelfJoin>& joins) {
 }
 
 std::unique_ptr<Cgroup> make_cgroup(const std::string& path, const std::string& id) {
+  return make_cgroup(path, id, read_layout());
+}
+
+std::unique_ptr<Cgroup> make_cgroup(const std::string& path, const std::string& id, const Layout& layout) {
   if (systemd_style(path))
     throw_error(kField, "\"" + path + "\": systemd cgroup driver not supported yet");
   if (path.empty() && (id.empty() || id.find('/') != std::string::npos || id == "." || id == ".."))
     throw_error("container id", "\"" + id + "\" cannot name a cgroup");
   std::string cleaned = clean(path.empty() ? "/" + id : path);
 
-  Layout layout = read_layout();
   auto self = self_memberships();
   if (layout.mode == Mode::Unified)
     return std::make_unique<CgroupV2>(layout.unified.mountpoint,

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "cgroups/layout.hpp"
 #include "util/fd.hpp"
 
 namespace skiff::cgroups {
@@ -33,6 +34,16 @@ class Cgroup {
   // Create the cgroup directories (v2: one; v1: one per mounted controller).
   // Throws if it cannot; leaves nothing behind on failure.
   virtual void create() = 0;
+  // The same in two steps, so that a new init can set itself up while the
+  // runtime makes the v1 directories: first what clone3(CLONE_INTO_CGROUP)
+  // needs (v2: everything; v1: a hybrid host's cgroup2 directory), then the
+  // rest (v1: one directory per hierarchy, which the init joins itself).
+  // On failure, destroy() removes what either made.
+  virtual void create_for_clone() { create(); }
+  virtual void create_hierarchies() {}
+  // Whether the init joins hierarchies itself (v1): then the runtime passes
+  // it open_self_join() once create_hierarchies() is done.
+  [[nodiscard]] virtual bool joined_by_init() const { return false; }
   // An O_DIRECTORY fd of the cgroup2 directory for clone3(CLONE_INTO_CGROUP)
   // (v2, or the cgroup2 part of a hybrid host); -1 when there is none.
   virtual int clone_into_fd() const = 0;
@@ -73,6 +84,8 @@ class Cgroup {
 // this process's own cgroup; empty means "/<id>". The systemd form
 // "slice:prefix:name" is rejected (no systemd driver yet).
 std::unique_ptr<Cgroup> make_cgroup(const std::string& path, const std::string& id);
+// The same on a layout already read (read_layout()).
+std::unique_ptr<Cgroup> make_cgroup(const std::string& path, const std::string& id, const Layout& layout);
 // Reopen a cgroup recorded in a container's state.
 std::unique_ptr<Cgroup> load_cgroup(const nlohmann::json& saved);
 

@@ -53,13 +53,23 @@ const V1Dir* CgroupV1::find(std::string_view controller) const {
 }
 
 void CgroupV1::create() {
+  create_hierarchies();
+  try {
+    create_unified();
+  } catch (...) {
+    remove_created(created_);
+    created_.clear();
+    throw;
+  }
+}
+
+void CgroupV1::create_hierarchies() {
   try {
     for (const auto& d : dirs_) {
       auto made = make_dirs(d.dir);
       created_.insert(created_.end(), made.begin(), made.end());
       if (holds(d, "cpuset")) init_cpuset(d);
     }
-    create_unified();
   } catch (...) {
     remove_created(created_);
     created_.clear();

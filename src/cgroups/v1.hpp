@@ -25,6 +25,9 @@ class CgroupV1 final : public Cgroup, private Probe {
   CgroupV1(std::vector<V1Dir> dirs, std::unique_ptr<CgroupV2> unified);
 
   void create() override;
+  void create_for_clone() override { create_unified(); }
+  void create_hierarchies() override;
+  [[nodiscard]] bool joined_by_init() const override { return !dirs_.empty(); }
   int clone_into_fd() const override { return unified_ ? unified_->clone_into_fd() : -1; }
   std::vector<SelfJoin> open_self_join() const override;
   void add_process(pid_t pid) override;

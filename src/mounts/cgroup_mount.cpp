@@ -35,9 +35,9 @@ std::string own_cgroup(const std::vector<cgroups::Membership>& self, const std::
 }
 
 // The cgroup hierarchies mounted under /sys/fs/cgroup: the layout the
-// cgroups driver reads (one mountinfo and one /proc/self/cgroup read).
-std::vector<Hierarchy> host_hierarchies() {
-  const cgroups::Layout layout = cgroups::read_layout();
+// cgroups driver reads, and our own cgroup in each.
+std::vector<Hierarchy> host_hierarchies(const cgroups::Layout* host_layout) {
+  const cgroups::Layout layout = host_layout ? *host_layout : cgroups::read_layout();
   const auto self = cgroups::self_memberships();
   std::vector<Hierarchy> out;
   auto add = [&](const cgroups::Hierarchy& h, bool v2) {
@@ -117,7 +117,7 @@ void mount_unified(int root_fd, const std::string& destination, const MountOptio
 }  // namespace
 
 void mount_cgroup(int root_fd, const std::string& destination, const MountOptions& options,
-                  bool new_cgroup_ns) {
+                  bool new_cgroup_ns, const cgroups::Layout* host_layout) {
   if (unified_host()) return mount_unified(root_fd, destination, options, new_cgroup_ns);
 
   MountOptions tmpfs;
@@ -126,7 +126,7 @@ void mount_cgroup(int root_fd, const std::string& destination, const MountOption
   UniqueFd tmp = new_filesystem("tmpfs", "tmpfs", tmpfs);
   attach(tmp.get(), mkdir_all_in_root(root_fd, destination).get());
 
-  for (const auto& h : host_hierarchies())
+  for (const auto& h : host_hierarchies(host_layout))
     mount_hierarchy(root_fd, destination, h, options, new_cgroup_ns);
   // Read-only last, once every hierarchy has its mountpoint.
   if (options.attrs.set & MOUNT_ATTR_RDONLY) set_attrs(tmp.get(), {MOUNT_ATTR_RDONLY, 0}, false);

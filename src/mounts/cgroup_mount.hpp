@@ -10,11 +10,14 @@
 
 #include <string>
 
+#include "cgroups/layout.hpp"
 #include "mounts/mount_options.hpp"
 
 namespace skiff::mounts {
 
+// host_layout: the hierarchies as the runtime read them, when our mount
+// namespace is a copy of its (else read here).
 void mount_cgroup(int root_fd, const std::string& destination, const MountOptions& options,
-                  bool new_cgroup_ns);
+                  bool new_cgroup_ns, const cgroups::Layout* host_layout);
 
 }  // namespace skiff::mounts

@@ -6,8 +6,10 @@
 // container could swap for a symlink.
 #pragma once
 
+#include <functional>
 #include <string>
 
+#include "cgroups/layout.hpp"
 #include "oci/spec.hpp"
 
 namespace skiff::mounts {
@@ -18,6 +20,11 @@ struct RootfsContext {
   bool no_pivot = false;    // --no-pivot: MS_MOVE + chroot instead of pivot_root
   bool new_user_ns = false; // the container has its own user namespace
   bool new_cgroup_ns = false;
+  // The runtime's cgroup layout, when our mount namespace is a copy of its.
+  const cgroups::Layout* host_layout = nullptr;
+  // Run once before the first cgroup mount: the init joins its cgroup there
+  // (a fresh cgroup mount shows the namespace of whoever mounts it).
+  std::function<void()> before_cgroup_mount;
 };
 
 // Step 1 (before createContainer hooks): make / private/slave as

@@ -79,11 +79,8 @@ struct Launch {
 
 // Everything the child needs is already in its copy of our memory: clone3
 // has fork semantics, so no serialisation and no re-exec of our binary.
-Launch launch_init(const oci::Spec& spec, const runtime::InitConfig& config, int cgroup_fd,
+Launch launch_init(const oci::Spec& spec, const runtime::InitConfig& config, uint64_t flags, int cgroup_fd,
                    SyncSocket& parent_end, SyncSocket& child_end) {
-  uint64_t flags = namespaces::new_namespace_flags(spec.linux ? &*spec.linux : nullptr);
-  flags &= ~static_cast<uint64_t>(CLONE_NEWTIME);  // offsets must be set before anyone enters
-  if (config.unshare_cgroupns) flags &= ~static_cast<uint64_t>(CLONE_NEWCGROUP);
   Launch launch;
 
   if (!namespaces::joins_namespaces(spec.linux ? &*spec.linux : nullptr)) {
@@ -130,6 +127,39 @@ Launch launch_init(const oci::Spec& spec, const runtime::InitConfig& config, int
   launch.pidfd.reset(runtime::pidfd_open(launch.pid));
   if (!launch.pidfd) throw_errno("pidfd_open of the container init");
   return launch;
+}
+
+// The namespaces clone3 makes for the init. Without a user namespace to own
+// them, all but the pid namespace are left to the init (unshare_flags): it
+// makes them while we make its cgroup, on another CPU.
+uint64_t clone_flags(const oci::Spec& spec, runtime::InitConfig& config) {
+  const oci::Linux* linux = spec.linux ? &*spec.linux : nullptr;
+  uint64_t flags = namespaces::new_namespace_flags(linux);
+  flags &= ~static_cast<uint64_t>(CLONE_NEWTIME);  // offsets must be set before anyone enters
+  if (config.unshare_cgroupns) flags &= ~static_cast<uint64_t>(CLONE_NEWCGROUP);
+  if (config.rootfs.new_user_ns || namespaces::joins_namespaces(linux)) return flags;
+  config.unshare_flags = flags & ~static_cast<uint64_t>(CLONE_NEWPID);
+  return flags & CLONE_NEWPID;
+}
+
+// v1: the hierarchies' directories, made (and limited) while the init sets
+// itself up; it joins each through the tasks file we send.
+std::vector<std::string> create_hierarchies(cgroups::Cgroup& cgroup, const oci::Spec& spec,
+                                            const SyncSocket& sync) {
+  cgroup.create_hierarchies();
+  std::vector<std::string> warnings;
+  if (spec.linux) warnings = cgroup.apply(cgroups::effective_resources(*spec.linux));
+  if (!cgroup.joined_by_init()) return warnings;
+  auto joins = cgroup.open_self_join();
+  try {
+    for (size_t i = 0; i < joins.size(); ++i)
+      sync.send_fd(SyncType::CgroupJoin, joins[i].tasks.get(), joins[i].dir,
+                   static_cast<int64_t>(joins.size() - 1 - i));
+  } catch (const Error&) {
+    sync.receive();  // the init failed first: its error is the one to report
+    throw;
+  }
+  return warnings;
 }
 
 // The init's last word before it waits for start; a seccomp listener fd (for
@@ -182,12 +212,10 @@ SavedState create_container(const RuntimeOptions& runtime_options, const std::st
   UniqueFd fifo(::open(fifo_path.c_str(), O_RDWR | O_CLOEXEC));
   if (!fifo) throw_errno(fifo_path);
 
-  cgroup = cgroups::make_cgroup(spec.linux ? spec.linux->cgroups_path : "", id);
-  cgroup->create();
+  const cgroups::Layout layout = cgroups::read_layout();
+  cgroup = cgroups::make_cgroup(spec.linux ? spec.linux->cgroups_path : "", id, layout);
   rollback.add([&] { cgroup->destroy(); });
-  if (spec.linux)
-    for (const auto& warning : cgroup->apply(cgroups::effective_resources(*spec.linux)))
-      runtime::log(runtime_options, LogLevel::Warning, warning);
+  cgroup->create_for_clone();
 
   // Recorded before anything runs (pid 0 reads as stopped): if this process
   // is killed half-way, `delete` still finds the cgroup and cleans up.
@@ -222,6 +250,10 @@ SavedState create_container(const RuntimeOptions& runtime_options, const std::st
   config.rootfs.no_pivot = options.no_pivot;
   config.rootfs.new_user_ns = creates(spec, oci::NamespaceType::User);
   config.rootfs.new_cgroup_ns = creates(spec, oci::NamespaceType::Cgroup);
+  // A copy of our mount namespace sees the hierarchies where we do.
+  const bool joins_mount_ns = spec.linux && spec.linux->find_namespace(oci::NamespaceType::Mount) &&
+                              !creates(spec, oci::NamespaceType::Mount);
+  config.rootfs.host_layout = joins_mount_ns ? nullptr : &layout;
   config.sync = &child_end;
   config.fifo_fd = fifo.get();
   config.console_fd = console.get();
@@ -229,18 +261,17 @@ SavedState create_container(const RuntimeOptions& runtime_options, const std::st
   config.preserve_fds = options.listen_fds + options.preserve_fds;
   config.no_new_keyring = options.no_new_keyring;
   config.seccomp = seccomp ? &*seccomp : nullptr;
-  // On v1 the init joins its cgroups itself, first thing after clone; its
+  // On v1 the init joins its cgroups itself once we have made them; its
   // cgroup namespace must come after that, or its root would be the host's.
-  auto cgroup_joins = cgroup->open_self_join();
-  config.cgroup_joins = &cgroup_joins;
-  config.unshare_cgroupns = config.rootfs.new_cgroup_ns && !cgroup_joins.empty();
+  config.join_cgroups = cgroup->joined_by_init();
+  config.unshare_cgroupns = config.rootfs.new_cgroup_ns && config.join_cgroups;
   config.wait_for_parent = config.rootfs.new_user_ns ||
                            namespaces::joins_namespaces(spec.linux ? &*spec.linux : nullptr);
+  uint64_t flags = clone_flags(spec, config);
 
-  Launch launch = launch_init(spec, config, cgroup->clone_into_fd(), parent_end, child_end);
+  Launch launch = launch_init(spec, config, flags, cgroup->clone_into_fd(), parent_end, child_end);
   child_end.close();
   console.reset();
-  cgroup_joins.clear();
   pid_t pid = launch.pid;
   int pidfd = launch.pidfd.get();
   rollback.add([pid, pidfd] {
@@ -251,6 +282,8 @@ SavedState create_container(const RuntimeOptions& runtime_options, const std::st
   security::write_oom_score_adj(procfs, pid, *spec.process);
   if (config.rootfs.new_user_ns) namespaces::write_id_maps(pid, *spec.linux);
   if (config.wait_for_parent) parent_end.send(SyncType::MapsWritten);
+  for (const auto& warning : create_hierarchies(*cgroup, spec, parent_end))
+    runtime::log(runtime_options, LogLevel::Warning, warning);
 
   saved.pid = pid;
   saved.start_time = runtime::process_start_time(pid).value_or(0);
@@ -258,9 +291,15 @@ SavedState create_container(const RuntimeOptions& runtime_options, const std::st
   parent_end.expect(SyncType::RunHooks);
   // The runtime-tools suite (and crun) expect prestart hooks to see "created";
   // createRuntime hooks see the spec's "creating".
-  std::string creating = runtime::hook_state_json(saved, Status::Creating);
-  runtime::run_hooks(spec.hooks.prestart, "prestart", runtime::hook_state_json(saved, Status::Created));
-  runtime::run_hooks(spec.hooks.create_runtime, "createRuntime", creating);
+  // The state JSON only when a hook is there to read it (the init's hooks
+  // get it from us; none: an empty text).
+  const oci::Hooks& hooks = spec.hooks;
+  std::string creating;
+  if (!hooks.create_runtime.empty() || !hooks.create_container.empty() || !hooks.start_container.empty())
+    creating = runtime::hook_state_json(saved, Status::Creating);
+  if (!hooks.prestart.empty())
+    runtime::run_hooks(hooks.prestart, "prestart", runtime::hook_state_json(saved, Status::Created));
+  runtime::run_hooks(hooks.create_runtime, "createRuntime", creating);
   parent_end.send(SyncType::HooksDone, 0, creating);
   runtime::WasmRequests wasm(runtime_options, spec);
   expect_ready(parent_end, spec, saved, wasm);

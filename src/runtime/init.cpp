@@ -9,6 +9,7 @@
 
 #include <csignal>
 #include <optional>
+#include <utility>
 
 #include "namespaces/namespaces.hpp"
 #include "runtime/hooks.hpp"
@@ -53,9 +54,24 @@ void join_new_session_keyring() {
 }
 
 std::string state_for_hooks(const std::string& text, const char* status) {
+  if (text.empty()) return text;  // no hook needs it
   auto state = nlohmann::json::parse(text);
   state["status"] = status;
   return state.dump();
+}
+
+// v1: the runtime makes the hierarchies' directories while we set up, then
+// sends each one's tasks file; a thread moving itself into a cgroup is cheap
+// (cgroups/cgroup.hpp). Our cgroup namespace must come after.
+void join_cgroups(const InitConfig& config) {
+  if (config.join_cgroups) {
+    for (;;) {
+      SyncMessage hierarchy = config.sync->expect(SyncType::CgroupJoin);
+      if (::write(hierarchy.fd.get(), "0", 1) != 1) throw_errno("joining cgroup " + hierarchy.text);
+      if (hierarchy.value <= 0) break;
+    }
+  }
+  if (config.unshare_cgroupns && ::unshare(CLONE_NEWCGROUP) != 0) throw_errno("creating the cgroup namespace");
 }
 
 // What the init runs at start: a native executable, or the wasm runner
@@ -76,18 +92,25 @@ void setup_container(const InitConfig& config, Entrypoint& entrypoint, std::stri
   keep_only_inherited_fds(config.preserve_fds);
   // Die with the parent while it still drives the setup.
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (config.cgroup_joins) cgroups::join_self(*config.cgroup_joins);
+  if (config.unshare_flags && ::unshare(static_cast<int>(config.unshare_flags)) != 0)
+    throw_errno("creating the container's namespaces");
   redirect_stdio(config.stdio);
   if (config.wait_for_parent) config.sync->expect(SyncType::MapsWritten);
   // Time offsets go through /proc/self, owned by host root while we are
   // non-dumpable: written before the switch to the namespace's root.
   if (creates(spec, oci::NamespaceType::Time)) namespaces::enter_new_time_namespace(*spec.linux);
   if (creates(spec, oci::NamespaceType::User)) become_root_in_user_namespace();
-  if (config.unshare_cgroupns && ::unshare(CLONE_NEWCGROUP) != 0) throw_errno("creating the cgroup namespace");
   if (!config.no_new_keyring) join_new_session_keyring();
   if (creates(spec, oci::NamespaceType::Uts)) set_names(spec);
 
-  mounts::prepare_rootfs(spec, config.rootfs);
+  bool in_cgroup = false;
+  auto enter_cgroup = [&] {
+    if (!std::exchange(in_cgroup, true)) join_cgroups(config);
+  };
+  mounts::RootfsContext rootfs = config.rootfs;
+  rootfs.before_cgroup_mount = enter_cgroup;
+  mounts::prepare_rootfs(spec, rootfs);
+  enter_cgroup();
   config.sync->send(SyncType::RunHooks);
   hook_state = config.sync->expect(SyncType::HooksDone).text;
   run_hooks(spec.hooks.create_container, "createContainer", state_for_hooks(hook_state, "created"));

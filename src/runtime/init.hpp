@@ -25,7 +25,10 @@ struct InitConfig {
   int preserve_fds = 0;
   const security::SeccompProgram* seccomp = nullptr;  // compiled by the parent, or none
   bool no_new_keyring = false;
-  const std::vector<cgroups::SelfJoin>* cgroup_joins = nullptr;  // v1 hierarchies to join first
+  // Namespaces the clone left out, for the init to make while the runtime
+  // makes its cgroup (none when a user namespace must own them).
+  uint64_t unshare_flags = 0;
+  bool join_cgroups = false;      // v1: the runtime sends the hierarchies to join (CgroupJoin)
   bool wait_for_parent = false;   // id maps pending: wait for MapsWritten
   bool unshare_cgroupns = false;  // v1: create the cgroup namespace once placed in the cgroup
 };

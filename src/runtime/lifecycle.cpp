@@ -86,6 +86,16 @@ oci::Hooks saved_hooks(const SavedState& saved) {
   }
 }
 
+// Hooks of one kind from the recorded config; a failure is logged, not thrown
+// (poststart, poststop). The state JSON is made only when there is a hook.
+void run_saved_hooks(const RuntimeOptions& options, const SavedState& saved, std::vector<oci::Hook> oci::Hooks::*kind,
+                     const char* name, Status status) {
+  const auto hooks = saved_hooks(saved).*kind;
+  if (hooks.empty()) return;
+  for (const auto& failure : runtime::run_hooks_all(hooks, name, runtime::hook_state_json(saved, status)))
+    runtime::log(options, LogLevel::Warning, failure);
+}
+
 void signal_all(const SavedState& saved, int signal) {
   auto cgroup = runtime::container_cgroup(saved);
   if (cgroup) cgroup->kill_all(signal);
@@ -252,9 +262,7 @@ void runtime::remove_container(const RuntimeOptions& options, const StateStore& 
       runtime::log(options, LogLevel::Warning, e.what());
     }
   }
-  for (const auto& failure : runtime::run_hooks_all(saved_hooks(saved).poststop, "poststop",
-                                                    runtime::hook_state_json(saved, Status::Stopped)))
-    runtime::log(options, LogLevel::Warning, failure);
+  run_saved_hooks(options, saved, &oci::Hooks::poststop, "poststop", Status::Stopped);
   store.remove_dir(saved.id);
 }
 
@@ -271,9 +279,7 @@ void runtime::start_container(const RuntimeOptions& options, const StateStore& s
   while (::poll(&p, 1, -1) < 0 && errno == EINTR) {
   }
   ::unlink(store.fifo(saved.id).c_str());
-  for (const auto& failure : runtime::run_hooks_all(saved_hooks(saved).poststart, "poststart",
-                                                    runtime::hook_state_json(saved, Status::Running)))
-    runtime::log(options, LogLevel::Warning, failure);
+  run_saved_hooks(options, saved, &oci::Hooks::poststart, "poststart", Status::Running);
 }
 
 

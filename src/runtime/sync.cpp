@@ -39,8 +39,8 @@ void SyncSocket::send(SyncType type, int64_t value, const std::string& text) con
   }
 }
 
-void SyncSocket::send_fd(SyncType type, int fd, const std::string& text) const {
-  Header header{static_cast<uint32_t>(type), 0, 0};
+void SyncSocket::send_fd(SyncType type, int fd, const std::string& text, int64_t value) const {
+  Header header{static_cast<uint32_t>(type), 0, value};
   std::string message(reinterpret_cast<const char*>(&header), sizeof header);
   message.append(text, 0, std::min(text.size(), kMaxText));
   send_with_fd(fd_.get(), message, fd, "sync socket: sending an fd");

@@ -22,6 +22,7 @@ enum class SyncType : uint32_t {
   WasmCacheEntry,   // parent -> init: the entry (fd attached) or none (no fd)
   WasmCacheStore,   // init -> parent: store this (memfd attached) under the last key
   WasmRunner,       // init -> parent: the runner for this module (text); parent -> init: it (fd attached)
+  CgroupJoin,       // parent -> init: a v1 hierarchy's tasks file (fd; text: the cgroup; value: how many follow)
 };
 
 // Block until `start` writes its byte into exec.fifo (the init, or the wasm
@@ -46,8 +47,8 @@ class SyncSocket {
   static std::pair<SyncSocket, SyncSocket> make_pair();
 
   void send(SyncType type, int64_t value = 0, const std::string& text = {}) const;
-  // A message carrying fd (SCM_RIGHTS), and optional text.
-  void send_fd(SyncType type, int fd, const std::string& text = {}) const;
+  // A message carrying fd (SCM_RIGHTS), and optional text and value.
+  void send_fd(SyncType type, int fd, const std::string& text = {}, int64_t value = 0) const;
   // Throws if the peer closed the socket (it died) or sent Error.
   SyncMessage receive() const;
   // The same, but the peer closing (nullopt) is not an error.

@@ -65,9 +65,11 @@ wasm::RunnerConfig runner_config(const std::string& module, const WasmRunnerInpu
   for (const auto& preopen : preopens) config.run.preopens.push_back({preopen.dir, preopen.guest, !preopen.read_only});
   config.run.memory_limit = memory_limit(*inputs.spec);
   config.start_container = inputs.spec->hooks.start_container;
-  auto state = nlohmann::json::parse(inputs.hook_state);
-  state["status"] = "running";
-  config.hook_state = state.dump();
+  if (!config.start_container.empty()) {
+    auto state = nlohmann::json::parse(inputs.hook_state);
+    state["status"] = "running";
+    config.hook_state = state.dump();
+  }
   config.sync_fd = inputs.sync->fd();
   config.fifo_fd = inputs.fifo_fd;
   config.no_new_privileges = process.no_new_privileges;
