@@ -88,6 +88,16 @@ void normalize_subcommand(CLI::App& command, Trailing trailing, const std::vecto
 
 }  // namespace
 
+std::string command_name(CLI::App& app, const std::vector<std::string>& argv) {
+  std::vector<std::string> skipped;
+  for (std::size_t i = 1; i < argv.size();) {
+    if (argv[i] == "--") return "";
+    if (!is_flag_token(argv[i])) return argv[i];
+    copy_option(app, argv, i, skipped);
+  }
+  return "";
+}
+
 NormalizedArgs normalize_args(CLI::App& app, const std::vector<std::string>& argv,
                               const std::function<Trailing(const std::string&)>& trailing_of) {
   NormalizedArgs out;

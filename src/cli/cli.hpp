@@ -100,6 +100,9 @@ struct NormalizedArgs {
 // whatever follows "--") is kept away from flag parsing.
 NormalizedArgs normalize_args(CLI::App& app, const std::vector<std::string>& argv,
                               const std::function<Trailing(const std::string&)>& trailing_of);
+// The command named in argv (its first operand after the global flags app
+// knows), or "" when there is none.
+std::string command_name(CLI::App& app, const std::vector<std::string>& argv);
 
 // Column output like Go's text/tabwriter (minwidth 12, padding 3): every
 // column but the last padded to its widest cell.

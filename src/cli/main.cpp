@@ -84,8 +84,14 @@ int skiff_main(int argc, char** argv) {
   bool version = false;
   app.add_flag("-v,--version", version, "print the version");
 
+  // Only the command asked for is built (CLI11 builds are not free, and
+  // `run` is a hot path); every command when none is named, for the help.
+  const std::string named = command_name(app, globals.argv);
+  const bool known = std::any_of(std::begin(kCommands), std::end(kCommands),
+                                 [&](const CommandEntry& entry) { return named == entry.name; });
   std::vector<std::pair<CLI::App*, Action>> actions;
   for (const CommandEntry& entry : kCommands) {
+    if (known && named != entry.name) continue;
     Action action = entry.add(app);
     actions.emplace_back(app.get_subcommand(entry.name), std::move(action));
   }

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 
@@ -78,7 +79,19 @@ UniqueFd bound_hierarchy(const std::string& source, const MountOptions& options)
   return tree;
 }
 
-void mount_hierarchy(int root_fd, const std::string& destination, const Hierarchy& h,
+// Its mountpoint in our fresh tmpfs (nothing of the container's there to
+// resolve), and a link per co-mounted controller: cpu -> cpu,cpuacct.
+void make_mountpoint(int tmpfs_fd, const std::string& destination, const Hierarchy& h) {
+  std::string name = base_name(h.mountpoint);
+  if (mkdirat(tmpfs_fd, name.c_str(), 0755) < 0 && errno != EEXIST) throw_errno("mkdir " + destination + "/" + name);
+  if (h.controllers.size() < 2) return;
+  for (const auto& controller : h.controllers)
+    if (controller != name && !controller.starts_with("name=") &&
+        symlinkat(name.c_str(), tmpfs_fd, controller.c_str()) < 0 && errno != EEXIST)
+      throw_errno("symlink " + destination + "/" + controller);
+}
+
+void mount_hierarchy(int tmpfs_fd, const std::string& destination, const Hierarchy& h,
                      const MountOptions& options, bool new_cgroup_ns) {
   std::string name = base_name(h.mountpoint);
   UniqueFd mnt;
@@ -90,15 +103,9 @@ void mount_hierarchy(int root_fd, const std::string& destination, const Hierarch
     }
   }
   if (!mnt) mnt = bound_hierarchy(bind_source(h), options);
-  UniqueFd target = mkdir_all_in_root(root_fd, destination + "/" + name);
+  UniqueFd target(openat(tmpfs_fd, name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!target) throw_errno("open " + destination + "/" + name);
   attach(mnt.get(), target.get());
-  // Co-mounted controllers get a link per controller: cpu -> cpu,cpuacct.
-  if (h.controllers.size() < 2) return;
-  UniqueFd dir = mkdir_all_in_root(root_fd, destination);
-  for (const auto& controller : h.controllers)
-    if (controller != name && !controller.starts_with("name=") &&
-        symlinkat(name.c_str(), dir.get(), controller.c_str()) < 0 && errno != EEXIST)
-      throw_errno("symlink " + destination + "/" + controller);
 }
 
 void mount_unified(int root_fd, const std::string& destination, const MountOptions& options,
@@ -124,10 +131,10 @@ void mount_cgroup(int root_fd, const std::string& destination, const MountOption
   tmpfs.attrs.set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
   tmpfs.data = {"mode=755"};
   UniqueFd tmp = new_filesystem("tmpfs", "tmpfs", tmpfs);
+  const auto hierarchies = host_hierarchies(host_layout);
+  for (const auto& h : hierarchies) make_mountpoint(tmp.get(), destination, h);
   attach(tmp.get(), mkdir_all_in_root(root_fd, destination).get());
-
-  for (const auto& h : host_hierarchies(host_layout))
-    mount_hierarchy(root_fd, destination, h, options, new_cgroup_ns);
+  for (const auto& h : hierarchies) mount_hierarchy(tmp.get(), destination, h, options, new_cgroup_ns);
   // Read-only last, once every hierarchy has its mountpoint.
   if (options.attrs.set & MOUNT_ATTR_RDONLY) set_attrs(tmp.get(), {MOUNT_ATTR_RDONLY, 0}, false);
 }

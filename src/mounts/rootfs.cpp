@@ -318,24 +318,40 @@ UniqueFd open_null(int root_fd) {
   return null;
 }
 
-void mask_path(int root_fd, const std::string& path) {
-  UniqueFd target = open_in_root(root_fd, path, O_PATH);
-  if (!target) {
-    if (errno == ENOENT) return;
-    throw_errno("open");
+// maskedPaths: /dev/null over files, an empty read-only tmpfs over
+// directories. One tmpfs serves every directory (clones of its mount): a
+// superblock less to make, and to tear down at exit, per masked directory.
+class Masker {
+ public:
+  explicit Masker(int root_fd) : root_fd_(root_fd) {}
+
+  void mask(const std::string& path) {
+    UniqueFd target = open_in_root(root_fd_, path, O_PATH);
+    if (!target) {
+      if (errno == ENOENT) return;
+      throw_errno("open");
+    }
+    struct stat st {};
+    if (fstat(target.get(), &st) < 0) throw_errno("stat");
+    if (S_ISDIR(st.st_mode)) return mask_directory(target.get());
+    if (!null_) null_ = open_null(root_fd_);
+    attach(clone_tree(null_.get(), "", false).get(), target.get());
   }
-  struct stat st {};
-  if (fstat(target.get(), &st) < 0) throw_errno("stat");
-  UniqueFd mnt;
-  if (S_ISDIR(st.st_mode)) {
+
+ private:
+  void mask_directory(int target_fd) {
+    if (empty_dir_) return attach(clone_tree(empty_dir_.get(), "", false).get(), target_fd);
     MountOptions options;
     options.attrs.set = MOUNT_ATTR_RDONLY;
-    mnt = new_filesystem("tmpfs", "tmpfs", options);
-  } else {
-    mnt = clone_tree(open_null(root_fd).get(), "", false);
+    UniqueFd mnt = new_filesystem("tmpfs", "tmpfs", options);
+    attach(mnt.get(), target_fd);
+    empty_dir_ = std::move(mnt);  // attached now: clones of it are allowed
   }
-  attach(mnt.get(), target.get());
-}
+
+  int root_fd_;
+  UniqueFd null_;
+  UniqueFd empty_dir_;
+};
 
 void readonly_path(int root_fd, const std::string& path) {
   UniqueFd target = open_in_root(root_fd, path, O_PATH);
@@ -401,8 +417,8 @@ void enter_rootfs(const oci::Spec& spec, const RootfsContext& ctx) {
 void finalize_rootfs(const oci::Spec& spec, const RootfsContext&) {
   UniqueFd root = open_path("/", O_PATH | O_DIRECTORY);
   const auto& linux = linux_of(spec);
-  for_each_path(linux.masked_paths, "linux.maskedPaths",
-                [&](const std::string& path) { mask_path(root.get(), path); });
+  Masker masker(root.get());
+  for_each_path(linux.masked_paths, "linux.maskedPaths", [&](const std::string& path) { masker.mask(path); });
   for_each_path(linux.readonly_paths, "linux.readonlyPaths",
                 [&](const std::string& path) { readonly_path(root.get(), path); });
   if (spec.root.readonly) {

@@ -43,9 +43,13 @@ void StateStore::save(const SavedState& s) const {
       {"ociVersion", oci::kSpecVersion}, {"id", s.id},         {"pid", s.pid},
       {"startTime", s.start_time},       {"bundle", s.bundle}, {"rootfs", s.rootfs},
       {"created", s.created},            {"owner", s.owner},   {"annotations", s.annotations},
-      {"cgroup", s.cgroup},              {"config", s.config}, {"terminal", s.use_terminal},
+      {"terminal", s.use_terminal},
   };
-  write_file_atomic(dir(s.id) + "/state.json", j.dump());
+  // The two big members are appended as text, not copied into j first.
+  std::string text = j.dump();
+  text.pop_back();  // the closing brace
+  text += ",\"cgroup\":" + s.cgroup.dump() + ",\"config\":" + s.config.dump() + "}";
+  write_file_atomic(dir(s.id) + "/state.json", text);
 }
 
 SavedState StateStore::load(const std::string& id) const {
