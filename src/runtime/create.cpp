@@ -130,16 +130,35 @@ Launch launch_init(const oci::Spec& spec, const runtime::InitConfig& config, uin
 }
 
 // The namespaces clone3 makes for the init. Without a user namespace to own
-// them, all but the pid namespace are left to the init (unshare_flags): it
-// makes them while we make its cgroup, on another CPU.
+// them, all but the pid namespace are made on two CPUs while the init sets
+// up its mounts: the network namespace (the slowest) by us, the rest by the
+// init itself (unshare_flags).
 uint64_t clone_flags(const oci::Spec& spec, runtime::InitConfig& config) {
   const oci::Linux* linux = spec.linux ? &*spec.linux : nullptr;
   uint64_t flags = namespaces::new_namespace_flags(linux);
   flags &= ~static_cast<uint64_t>(CLONE_NEWTIME);  // offsets must be set before anyone enters
   if (config.unshare_cgroupns) flags &= ~static_cast<uint64_t>(CLONE_NEWCGROUP);
   if (config.rootfs.new_user_ns || namespaces::joins_namespaces(linux)) return flags;
-  config.unshare_flags = flags & ~static_cast<uint64_t>(CLONE_NEWPID);
+  config.join_network_ns = flags & CLONE_NEWNET;
+  config.unshare_flags = flags & ~static_cast<uint64_t>(CLONE_NEWPID | CLONE_NEWNET);
   return flags & CLONE_NEWPID;
+}
+
+// Sends what the init joins once it is made; if the init failed first, its
+// error is the one to report.
+template <typename Send>
+void send_to_init(const SyncSocket& sync, Send send) {
+  try {
+    send();
+  } catch (const Error&) {
+    sync.receive();
+    throw;
+  }
+}
+
+void send_network_namespace(const SyncSocket& sync) {
+  UniqueFd netns = namespaces::make_network_namespace();
+  send_to_init(sync, [&] { sync.send_fd(SyncType::NetworkNamespace, netns.get()); });
 }
 
 // v1: the hierarchies' directories, made (and limited) while the init sets
@@ -151,14 +170,11 @@ std::vector<std::string> create_hierarchies(cgroups::Cgroup& cgroup, const oci::
   if (spec.linux) warnings = cgroup.apply(cgroups::effective_resources(*spec.linux));
   if (!cgroup.joined_by_init()) return warnings;
   auto joins = cgroup.open_self_join();
-  try {
+  send_to_init(sync, [&] {
     for (size_t i = 0; i < joins.size(); ++i)
       sync.send_fd(SyncType::CgroupJoin, joins[i].tasks.get(), joins[i].dir,
                    static_cast<int64_t>(joins.size() - 1 - i));
-  } catch (const Error&) {
-    sync.receive();  // the init failed first: its error is the one to report
-    throw;
-  }
+  });
   return warnings;
 }
 
@@ -282,6 +298,7 @@ SavedState create_container(const RuntimeOptions& runtime_options, const std::st
   security::write_oom_score_adj(procfs, pid, *spec.process);
   if (config.rootfs.new_user_ns) namespaces::write_id_maps(pid, *spec.linux);
   if (config.wait_for_parent) parent_end.send(SyncType::MapsWritten);
+  if (config.join_network_ns) send_network_namespace(parent_end);
   for (const auto& warning : create_hierarchies(*cgroup, spec, parent_end))
     runtime::log(runtime_options, LogLevel::Warning, warning);
 

@@ -60,10 +60,15 @@ std::string state_for_hooks(const std::string& text, const char* status) {
   return state.dump();
 }
 
-// v1: the runtime makes the hierarchies' directories while we set up, then
-// sends each one's tasks file; a thread moving itself into a cgroup is cheap
-// (cgroups/cgroup.hpp). Our cgroup namespace must come after.
-void join_cgroups(const InitConfig& config) {
+// What the runtime made for us while we set up: our network namespace, and
+// (v1) the cgroup hierarchies' directories, each sent as its tasks file; a
+// thread moving itself into a cgroup is cheap (cgroups/cgroup.hpp). Our
+// cgroup namespace must come after.
+void join_runtime_made(const InitConfig& config) {
+  if (config.join_network_ns) {
+    SyncMessage netns = config.sync->expect(SyncType::NetworkNamespace);
+    if (::setns(netns.fd.get(), CLONE_NEWNET) != 0) throw_errno("joining the network namespace");
+  }
   if (config.join_cgroups) {
     for (;;) {
       SyncMessage hierarchy = config.sync->expect(SyncType::CgroupJoin);
@@ -103,14 +108,14 @@ void setup_container(const InitConfig& config, Entrypoint& entrypoint, std::stri
   if (!config.no_new_keyring) join_new_session_keyring();
   if (creates(spec, oci::NamespaceType::Uts)) set_names(spec);
 
-  bool in_cgroup = false;
-  auto enter_cgroup = [&] {
-    if (!std::exchange(in_cgroup, true)) join_cgroups(config);
+  bool joined = false;
+  auto join_once = [&] {
+    if (!std::exchange(joined, true)) join_runtime_made(config);
   };
   mounts::RootfsContext rootfs = config.rootfs;
-  rootfs.before_cgroup_mount = enter_cgroup;
+  rootfs.before_namespaced_mount = join_once;
   mounts::prepare_rootfs(spec, rootfs);
-  enter_cgroup();
+  join_once();
   config.sync->send(SyncType::RunHooks);
   hook_state = config.sync->expect(SyncType::HooksDone).text;
   run_hooks(spec.hooks.create_container, "createContainer", state_for_hooks(hook_state, "created"));
