@@ -178,6 +178,20 @@ std::vector<std::string> create_hierarchies(cgroups::Cgroup& cgroup, const oci::
   return warnings;
 }
 
+// prestart and createRuntime hooks, once the init has its mounts; the init
+// runs createContainer and startContainer hooks with the state we send back.
+void run_creation_hooks(const SyncSocket& sync, const oci::Hooks& hooks, const runtime::SavedState& saved) {
+  if (!runtime::has_creation_hooks(hooks)) return;
+  sync.expect(SyncType::RunHooks);
+  // The runtime-tools suite (and crun) expect prestart hooks to see "created";
+  // createRuntime hooks see the spec's "creating".
+  std::string creating = runtime::hook_state_json(saved, Status::Creating);
+  if (!hooks.prestart.empty())
+    runtime::run_hooks(hooks.prestart, "prestart", runtime::hook_state_json(saved, Status::Created));
+  runtime::run_hooks(hooks.create_runtime, "createRuntime", creating);
+  sync.send(SyncType::HooksDone, 0, creating);
+}
+
 // The init's last word before it waits for start; a seccomp listener fd (for
 // the agent at listenerPath) and the requests of a wasm container (its runner,
 // compiled modules) may come first.
@@ -305,19 +319,7 @@ SavedState create_container(const RuntimeOptions& runtime_options, const std::st
   saved.pid = pid;
   saved.start_time = runtime::process_start_time(pid).value_or(0);
 
-  parent_end.expect(SyncType::RunHooks);
-  // The runtime-tools suite (and crun) expect prestart hooks to see "created";
-  // createRuntime hooks see the spec's "creating".
-  // The state JSON only when a hook is there to read it (the init's hooks
-  // get it from us; none: an empty text).
-  const oci::Hooks& hooks = spec.hooks;
-  std::string creating;
-  if (!hooks.create_runtime.empty() || !hooks.create_container.empty() || !hooks.start_container.empty())
-    creating = runtime::hook_state_json(saved, Status::Creating);
-  if (!hooks.prestart.empty())
-    runtime::run_hooks(hooks.prestart, "prestart", runtime::hook_state_json(saved, Status::Created));
-  runtime::run_hooks(hooks.create_runtime, "createRuntime", creating);
-  parent_end.send(SyncType::HooksDone, 0, creating);
+  run_creation_hooks(parent_end, spec.hooks, saved);
   runtime::WasmRequests wasm(runtime_options, spec);
   expect_ready(parent_end, spec, saved, wasm);
 

@@ -90,6 +90,11 @@ static std::string hook_label(const char* kind, size_t index, const oci::Hook& h
   return std::string("hooks.") + kind + "[" + std::to_string(index) + "] (" + hook.path + ")";
 }
 
+bool has_creation_hooks(const oci::Hooks& hooks) {
+  return !hooks.prestart.empty() || !hooks.create_runtime.empty() || !hooks.create_container.empty() ||
+         !hooks.start_container.empty();
+}
+
 void run_hooks(const std::vector<oci::Hook>& hooks, const char* kind, const std::string& state_json) {
   for (size_t i = 0; i < hooks.size(); ++i) run_hook(hooks[i], hook_label(kind, i, hooks[i]), state_json);
 }

@@ -54,7 +54,6 @@ void join_new_session_keyring() {
 }
 
 std::string state_for_hooks(const std::string& text, const char* status) {
-  if (text.empty()) return text;  // no hook needs it
   auto state = nlohmann::json::parse(text);
   state["status"] = status;
   return state.dump();
@@ -116,9 +115,11 @@ void setup_container(const InitConfig& config, Entrypoint& entrypoint, std::stri
   rootfs.before_namespaced_mount = join_once;
   mounts::prepare_rootfs(spec, rootfs);
   join_once();
-  config.sync->send(SyncType::RunHooks);
-  hook_state = config.sync->expect(SyncType::HooksDone).text;
-  run_hooks(spec.hooks.create_container, "createContainer", state_for_hooks(hook_state, "created"));
+  if (has_creation_hooks(spec.hooks)) {
+    config.sync->send(SyncType::RunHooks);
+    hook_state = config.sync->expect(SyncType::HooksDone).text;
+    run_hooks(spec.hooks.create_container, "createContainer", state_for_hooks(hook_state, "created"));
+  }
   mounts::enter_rootfs(spec, config.rootfs);
 
   if (process.terminal) setup_terminal(process, config.console_fd);
@@ -166,7 +167,8 @@ void run_init(const InitConfig& config) {
   }
   try {
     wait_for_start(config.fifo_fd);  // kept open: execve closes it, which tells `start`
-    run_hooks(config.spec->hooks.start_container, "startContainer", state_for_hooks(hook_state, "running"));
+    const auto& start_hooks = config.spec->hooks.start_container;
+    if (!start_hooks.empty()) run_hooks(start_hooks, "startContainer", state_for_hooks(hook_state, "running"));
     exec_process(*config.spec->process, entrypoint.path, config.seccomp);
   } catch (const std::exception& e) {
     // Nobody listens any more: stderr is the container's, as for runc.
