@@ -1,6 +1,8 @@
 // `skiff run` in the foreground: exit codes, stdio, and what the container sees.
 #include <signal.h>
 
+#include <sstream>
+
 #include <catch2/catch.hpp>
 
 #include "integration/harness.hpp"
@@ -260,4 +262,38 @@ TEST_CASE("the default devices and /dev links are there", "[run][devices]") {
         "null\nzero\nfull\nrandom\nurandom\ntty\n"
         "/proc/self/fd\n/proc/self/fd/0\n/proc/self/fd/1\n/proc/self/fd/2\npts/ptmx\n"
         "wrote-null\n");
+}
+
+// The init makes some namespaces itself and joins others (and its cgroups)
+// made by the runtime meanwhile: whatever the order, the result must be this.
+TEST_CASE("the container has its own namespaces, a sysfs of its own network and its cgroup", "[run]") {
+  Sandbox sb;
+  Bundle b = sb.bundle({"sh", "-c",
+                        "for ns in net ipc uts mnt; do readlink /proc/self/ns/$ns; done; "
+                        "echo; ls /sys/class/net; echo; cat /proc/self/cgroup"});
+  b.save();
+  std::string id = sb.new_id("ns");
+  Output out = sb.skiff({"run", "--bundle", b.dir.string(), id});
+  INFO(out.describe());
+  REQUIRE(out.exit_code == 0);
+  std::istringstream lines(out.out);
+  std::string line;
+  for (const char* ns : {"net", "ipc", "uts", "mnt"}) {
+    REQUIRE(std::getline(lines, line));
+    INFO(ns);
+    CHECK(line != fs::read_symlink(std::string("/proc/self/ns/") + ns).string());
+  }
+  REQUIRE(std::getline(lines, line));
+  // sysfs shows the network namespace of whoever mounted it: only loopback.
+  std::string interfaces;
+  while (std::getline(lines, line) && !line.empty()) interfaces += line + " ";
+  CHECK(interfaces == "lo ");
+  int hierarchies = 0;
+  while (std::getline(lines, line)) {
+    INFO(line);
+    CHECK(line.ends_with(":/" + id));
+    ++hierarchies;
+  }
+  CHECK(hierarchies >= 1);
+  CHECK_NO_LEFTOVERS(sb, id);
 }
