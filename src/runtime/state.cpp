@@ -1,5 +1,7 @@
 #include "runtime/state.hpp"
 
+#include <chrono>
+
 #include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -147,14 +149,19 @@ bool process_is_ours(pid_t pid, uint64_t start_time) {
   return stat && stat->first != 'Z' && stat->first != 'X' && stat->second == start_time;
 }
 
+// UTC, as runc records it. Computed with <chrono> calendar arithmetic:
+// glibc's gmtime_r would load the local time zone file first.
 std::string rfc3339_now() {
-  timespec ts;
-  ::clock_gettime(CLOCK_REALTIME, &ts);
-  tm utc;
-  ::gmtime_r(&ts.tv_sec, &utc);
+  using namespace std::chrono;
+  const auto now = time_point_cast<nanoseconds>(system_clock::now());
+  const auto day = floor<days>(now);
+  const year_month_day date{day};
+  const hh_mm_ss time{now - day};
   char buffer[64];
-  size_t n = std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S", &utc);
-  std::snprintf(buffer + n, sizeof buffer - n, ".%09ldZ", ts.tv_nsec);
+  std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02uT%02ld:%02ld:%02ld.%09ldZ", static_cast<int>(date.year()),
+                static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
+                static_cast<long>(time.hours().count()), static_cast<long>(time.minutes().count()),
+                static_cast<long>(time.seconds().count()), static_cast<long>(time.subseconds().count()));
   return buffer;
 }
 
