@@ -102,7 +102,7 @@ void mount_hierarchy(int tmpfs_fd, const std::string& destination, const Hierarc
       // e.g. a v1 hierarchy a user namespace may not mount: bind it instead.
     }
   }
-  if (!mnt) mnt = bound_hierarchy(bind_source(h), options);
+  if (!mnt) mnt = clone_tree(AT_FDCWD, bind_source(h), false);  // attributes: see mount_cgroup
   UniqueFd target(openat(tmpfs_fd, name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!target) throw_errno("open " + destination + "/" + name);
   attach(mnt.get(), target.get());
@@ -135,8 +135,9 @@ void mount_cgroup(int root_fd, const std::string& destination, const MountOption
   for (const auto& h : hierarchies) make_mountpoint(tmp.get(), destination, h);
   attach(tmp.get(), mkdir_all_in_root(root_fd, destination).get());
   for (const auto& h : hierarchies) mount_hierarchy(tmp.get(), destination, h, options, new_cgroup_ns);
-  // Read-only last, once every hierarchy has its mountpoint.
-  if (options.attrs.set & MOUNT_ATTR_RDONLY) set_attrs(tmp.get(), {MOUNT_ATTR_RDONLY, 0}, false);
+  // The mount's attributes (ro, nosuid...) for the tmpfs and every hierarchy
+  // at once, last, once every hierarchy has its mountpoint.
+  set_attrs(tmp.get(), options.attrs, true);
 }
 
 }  // namespace skiff::mounts
