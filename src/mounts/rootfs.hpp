@@ -22,10 +22,9 @@ struct RootfsContext {
   bool new_cgroup_ns = false;
   // The runtime's cgroup layout, when our mount namespace is a copy of its.
   const cgroups::Layout* host_layout = nullptr;
-  // Run before the first mount whose contents depend on the namespaces of
-  // whoever mounts it (sysfs: network; cgroup: cgroup), at most once: the
-  // init joins what the runtime made for it meanwhile.
-  std::function<void()> before_namespaced_mount;
+  // Run once before the first cgroup mount: the init joins its cgroup there
+  // (a fresh cgroup mount shows the namespace of whoever mounts it).
+  std::function<void()> before_cgroup_mount;
 };
 
 // Step 1 (before createContainer hooks): make / private/slave as

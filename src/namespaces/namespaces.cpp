@@ -111,15 +111,4 @@ void join_process_namespaces(pid_t pid, int pidfd) {
   if (flags != 0 && ::setns(pidfd, flags) != 0) throw_errno("joining the container's namespaces");
 }
 
-UniqueFd make_network_namespace() {
-  UniqueFd own(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
-  if (!own) throw_errno("/proc/thread-self/ns/net");
-  if (::unshare(CLONE_NEWNET) != 0) throw_errno("creating the network namespace");
-  UniqueFd made(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
-  int err = made ? 0 : errno;
-  if (::setns(own.get(), CLONE_NEWNET) != 0) throw_errno("returning to the runtime's network namespace");
-  if (!made) throw_errno("opening the new network namespace", err);
-  return made;
-}
-
 }  // namespace skiff::namespaces

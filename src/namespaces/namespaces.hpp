@@ -7,7 +7,6 @@
 #include <cstdint>
 
 #include "oci/spec.hpp"
-#include "util/fd.hpp"
 
 namespace skiff::namespaces {
 
@@ -22,9 +21,6 @@ void join_namespaces(const oci::Linux& linux);
 void write_id_maps(pid_t pid, const oci::Linux& linux);
 // In the init: create a time namespace, set its offsets, and enter it.
 void enter_new_time_namespace(const oci::Linux& linux);
-// A new network namespace for another process to join (setns): made by us,
-// who go back to our own at once. Its fd.
-UniqueFd make_network_namespace();
 // Join every namespace of a running process (exec): the ones that differ
 // from ours, through its pidfd. The pid namespace applies to our children.
 void join_process_namespaces(pid_t pid, int pidfd);

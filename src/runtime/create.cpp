@@ -130,17 +130,16 @@ Launch launch_init(const oci::Spec& spec, const runtime::InitConfig& config, uin
 }
 
 // The namespaces clone3 makes for the init. Without a user namespace to own
-// them, all but the pid namespace are made on two CPUs while the init sets
-// up its mounts: the network namespace (the slowest) by us, the rest by the
-// init itself (unshare_flags).
+// them, all but the pid namespace are left to the init (unshare_flags): it
+// makes them (the network namespace is the slowest) while we make its
+// cgroup, on another CPU.
 uint64_t clone_flags(const oci::Spec& spec, runtime::InitConfig& config) {
   const oci::Linux* linux = spec.linux ? &*spec.linux : nullptr;
   uint64_t flags = namespaces::new_namespace_flags(linux);
   flags &= ~static_cast<uint64_t>(CLONE_NEWTIME);  // offsets must be set before anyone enters
   if (config.unshare_cgroupns) flags &= ~static_cast<uint64_t>(CLONE_NEWCGROUP);
   if (config.rootfs.new_user_ns || namespaces::joins_namespaces(linux)) return flags;
-  config.join_network_ns = flags & CLONE_NEWNET;
-  config.unshare_flags = flags & ~static_cast<uint64_t>(CLONE_NEWPID | CLONE_NEWNET);
+  config.unshare_flags = flags & ~static_cast<uint64_t>(CLONE_NEWPID);
   return flags & CLONE_NEWPID;
 }
 
@@ -156,10 +155,6 @@ void send_to_init(const SyncSocket& sync, Send send) {
   }
 }
 
-void send_network_namespace(const SyncSocket& sync) {
-  UniqueFd netns = namespaces::make_network_namespace();
-  send_to_init(sync, [&] { sync.send_fd(SyncType::NetworkNamespace, netns.get()); });
-}
 
 // v1: the hierarchies' directories, made (and limited) while the init sets
 // itself up; it joins each through the tasks file we send.
@@ -247,20 +242,6 @@ SavedState create_container(const RuntimeOptions& runtime_options, const std::st
   rollback.add([&] { cgroup->destroy(); });
   cgroup->create_for_clone();
 
-  // Recorded before anything runs (pid 0 reads as stopped): if this process
-  // is killed half-way, `delete` still finds the cgroup and cleans up.
-  runtime::SavedState saved;
-  saved.id = id;
-  saved.bundle = bundle;
-  saved.rootfs = rootfs;
-  saved.created = runtime::rfc3339_now();
-  saved.owner = "root";
-  saved.annotations = spec.annotations;
-  saved.cgroup = cgroup->to_json();
-  saved.config = spec.raw;
-  saved.use_terminal = spec.process->terminal;
-  store.save(saved);
-
   UniqueFd console;
   if (spec.process->terminal && options.console_fd >= 0) {
     console.reset(::fcntl(options.console_fd, F_DUPFD_CLOEXEC, 3));
@@ -309,10 +290,23 @@ SavedState create_container(const RuntimeOptions& runtime_options, const std::st
     runtime::wait_for_exit(pid, pidfd);
   });
 
+  // Recorded before the hierarchies are made (pid 0 reads as stopped), while
+  // the init sets itself up: if this process is killed half-way, `delete`
+  // still finds the cgroup and cleans up.
+  runtime::SavedState saved;
+  saved.id = id;
+  saved.bundle = bundle;
+  saved.rootfs = rootfs;
+  saved.created = runtime::rfc3339_now();
+  saved.owner = "root";
+  saved.annotations = spec.annotations;
+  saved.cgroup = cgroup->to_json();
+  saved.config = spec.raw;
+  saved.use_terminal = spec.process->terminal;
+  store.save(saved);
   security::write_oom_score_adj(procfs, pid, *spec.process);
   if (config.rootfs.new_user_ns) namespaces::write_id_maps(pid, *spec.linux);
   if (config.wait_for_parent) parent_end.send(SyncType::MapsWritten);
-  if (config.join_network_ns) send_network_namespace(parent_end);
   for (const auto& warning : create_hierarchies(*cgroup, spec, parent_end))
     runtime::log(runtime_options, LogLevel::Warning, warning);
 

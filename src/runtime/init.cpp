@@ -59,15 +59,10 @@ std::string state_for_hooks(const std::string& text, const char* status) {
   return state.dump();
 }
 
-// What the runtime made for us while we set up: our network namespace, and
-// (v1) the cgroup hierarchies' directories, each sent as its tasks file; a
-// thread moving itself into a cgroup is cheap (cgroups/cgroup.hpp). Our
-// cgroup namespace must come after.
-void join_runtime_made(const InitConfig& config) {
-  if (config.join_network_ns) {
-    SyncMessage netns = config.sync->expect(SyncType::NetworkNamespace);
-    if (::setns(netns.fd.get(), CLONE_NEWNET) != 0) throw_errno("joining the network namespace");
-  }
+// v1: the runtime makes the hierarchies' directories while we set up, then
+// sends each one's tasks file; a thread moving itself into a cgroup is cheap
+// (cgroups/cgroup.hpp). Our cgroup namespace must come after.
+void join_cgroups(const InitConfig& config) {
   if (config.join_cgroups) {
     for (;;) {
       SyncMessage hierarchy = config.sync->expect(SyncType::CgroupJoin);
@@ -109,10 +104,10 @@ void setup_container(const InitConfig& config, Entrypoint& entrypoint, std::stri
 
   bool joined = false;
   auto join_once = [&] {
-    if (!std::exchange(joined, true)) join_runtime_made(config);
+    if (!std::exchange(joined, true)) join_cgroups(config);
   };
   mounts::RootfsContext rootfs = config.rootfs;
-  rootfs.before_namespaced_mount = join_once;
+  rootfs.before_cgroup_mount = join_once;
   mounts::prepare_rootfs(spec, rootfs);
   join_once();
   if (has_creation_hooks(spec.hooks)) {

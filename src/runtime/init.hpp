@@ -28,7 +28,6 @@ struct InitConfig {
   // Namespaces the clone left out, for the init to make while the runtime
   // makes its cgroup (none when a user namespace must own them).
   uint64_t unshare_flags = 0;
-  bool join_network_ns = false;   // the runtime makes it meanwhile and sends it (NetworkNamespace)
   bool join_cgroups = false;      // v1: the runtime sends the hierarchies to join (CgroupJoin)
   bool wait_for_parent = false;   // id maps pending: wait for MapsWritten
   bool unshare_cgroupns = false;  // v1: create the cgroup namespace once placed in the cgroup

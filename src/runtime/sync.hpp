@@ -22,7 +22,6 @@ enum class SyncType : uint32_t {
   WasmCacheEntry,   // parent -> init: the entry (fd attached) or none (no fd)
   WasmCacheStore,   // init -> parent: store this (memfd attached) under the last key
   WasmRunner,       // init -> parent: the runner for this module (text); parent -> init: it (fd attached)
-  NetworkNamespace, // parent -> init: the network namespace to join (fd)
   CgroupJoin,       // parent -> init: a v1 hierarchy's tasks file (fd; text: the cgroup; value: how many follow)
 };
 
