@@ -4,6 +4,8 @@
 // It parses (after normalize_args), runs the chosen command's action and maps
 // every failure to one error line and exit status 1.
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <iostream>
 #include <utility>
@@ -127,4 +129,11 @@ int skiff_main(int argc, char** argv) {
 }  // namespace
 }  // namespace skiff::cli
 
-int main(int argc, char** argv) { return skiff::cli::skiff_main(argc, argv); }
+int main(int argc, char** argv) {
+  int status = skiff::cli::skiff_main(argc, argv);
+  // Everything of ours is closed by now (skiff_main's locals); what exit()
+  // would add is static destructors, run for a process about to vanish.
+  std::cout.flush();
+  std::fflush(nullptr);
+  std::_Exit(status);
+}
