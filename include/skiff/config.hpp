@@ -5,6 +5,7 @@
 //   wasm:
 //     cache: /var/cache/skiff/wasm # compiled modules ("" : none)
 //     runner: /usr/bin/skiff-wasm  # the WebAssembly runner
+//     compiler: auto               # auto, cranelift or winch (see WasmCompiler)
 //     preopens:                    # what modules see (default: / as /, read-write)
 //       - guest: /data             # the name the module uses
 //         dir: /srv/data           # the directory in the container (default: guest)
@@ -27,6 +28,7 @@ struct ConfigFile {
   std::optional<std::string> root;
   std::optional<std::string> wasm_cache;
   std::optional<std::string> wasm_runner;
+  std::optional<WasmCompiler> wasm_compiler;
   std::optional<std::vector<WasmPreopen>> wasm_preopens;
 };
 

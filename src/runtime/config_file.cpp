@@ -9,6 +9,7 @@
 
 #include "skiff/config.hpp"
 #include "util/error.hpp"
+#include "wasm/compiler.hpp"
 #include "wasm/preopens.hpp"
 
 namespace skiff {
@@ -49,6 +50,15 @@ class Reader {
     return value;
   }
 
+  std::optional<WasmCompiler> compiler(const YAML::Node& parent, const std::string& name,
+                                       const std::string& key) const {
+    std::optional<std::string> text = string(parent, name, key);
+    if (!text) return std::nullopt;
+    std::optional<WasmCompiler> compiler = wasm::compiler_named(*text);
+    if (!compiler) fail(parent[name], key, "must be auto, cranelift or winch");
+    return compiler;
+  }
+
   std::vector<WasmPreopen> preopens(const YAML::Node& node, const std::string& key) const {
     if (node.IsNull()) return {};
     if (!node.IsSequence()) fail(node, key, "must be a list");
@@ -78,9 +88,10 @@ class Reader {
     expect_map(root, "", {"root", "wasm"});
     config.root = string(root, "root", "root");
     if (const YAML::Node wasm = root["wasm"]) {
-      expect_map(wasm, "wasm", {"cache", "runner", "preopens"});
+      expect_map(wasm, "wasm", {"cache", "runner", "compiler", "preopens"});
       config.wasm_cache = string(wasm, "cache", "wasm.cache");
       config.wasm_runner = string(wasm, "runner", "wasm.runner");
+      config.wasm_compiler = compiler(wasm, "compiler", "wasm.compiler");
       if (const YAML::Node list = wasm["preopens"]) config.wasm_preopens = preopens(list, "wasm.preopens");
     }
     return config;
@@ -108,6 +119,7 @@ void apply_config_file(const ConfigFile& file, RuntimeOptions& options) {
   if (file.root) options.root = *file.root;
   if (file.wasm_cache) options.wasm_cache_dir = *file.wasm_cache;
   if (file.wasm_runner) options.wasm_runner = *file.wasm_runner;
+  if (file.wasm_compiler) options.wasm_compiler = *file.wasm_compiler;
   if (file.wasm_preopens) options.wasm_preopens = file.wasm_preopens;
 }
 

@@ -55,10 +55,11 @@ uint64_t memory_limit(const oci::Spec& spec) {
 }
 
 wasm::RunnerConfig runner_config(const std::string& module, const WasmRunnerInputs& inputs,
-                                 const std::vector<WasmPreopen>& preopens) {
+                                 const std::vector<WasmPreopen>& preopens, WasmCompiler compiler) {
   const oci::Process& process = *inputs.spec->process;
   wasm::RunnerConfig config;
   config.module = module;
+  config.compiler = compiler;
   config.run.args = process.args;
   config.run.env = process.env;
   // Paths in the container (its rootfs, nothing of the host).
@@ -96,7 +97,8 @@ WasmRunnerLaunch prepare_wasm_runner(const std::string& module, const WasmRunner
   launch.runner = std::move(reply.fd);
   if (!launch.runner) throw Error("wasm module " + module + ": the runtime sent no runner");
   auto preopens = wasm::preopens_from_json(reply.text);
-  launch.config = wasm::sealed_config_memfd(wasm::to_json(runner_config(module, inputs, preopens)));
+  auto compiler = static_cast<WasmCompiler>(reply.value);  // the runtime's setting
+  launch.config = wasm::sealed_config_memfd(wasm::to_json(runner_config(module, inputs, preopens, compiler)));
   keep_across_exec(inputs.sync->fd(), "the sync socket");
   keep_across_exec(inputs.fifo_fd, "exec.fifo");
   return launch;

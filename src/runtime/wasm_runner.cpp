@@ -62,7 +62,8 @@ bool WasmRequests::handle(const SyncMessage& message, const SyncSocket& sync) {
   // Checked before anything runs the module: a bad annotation fails the create.
   auto preopens = wasm::container_preopens(spec_.annotations, options_.wasm_preopens);
   UniqueFd runner = open_wasm_runner(path, module, security::container_can_reach_runtime(spec_));
-  sync.send_fd(SyncType::WasmRunner, runner.get(), wasm::preopens_to_json(preopens));
+  sync.send_fd(SyncType::WasmRunner, runner.get(), wasm::preopens_to_json(preopens),
+               static_cast<int64_t>(options_.wasm_compiler));
   return true;
 }
 

@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "skiff/skiff.hpp"
+
 namespace skiff::wasm {
 
 // A trap (unreachable, out-of-bounds access, stack overflow...) ends the
@@ -39,6 +41,9 @@ class CompileCache {
   virtual ~CompileCache() = default;
   // The compiled (serialized) module stored under key, or "" on a miss.
   virtual std::string lookup(const std::string& key) = 0;
+  // Whether a store after this lookup would be kept: when not (no cache
+  // directory), the module is not even serialized.
+  virtual bool keeps_stores() const = 0;
   virtual void store(const std::string& key, std::string_view compiled) = 0;
 };
 
@@ -50,9 +55,9 @@ class Program {
   virtual int run(const RunConfig& config) = 0;
 };
 
-// Reads and compiles the module (.wasm binary or .wat text) at path, or
-// loads it from cache (may be null); throws Error naming the module and the
-// cause.
-std::unique_ptr<Program> load_program(const std::string& path, CompileCache* cache);
+// Reads and compiles the module (.wasm binary or .wat text) at path with
+// compiler, or loads it from cache (may be null); throws Error naming the
+// module and the cause.
+std::unique_ptr<Program> load_program(const std::string& path, CompileCache* cache, WasmCompiler compiler);
 
 }  // namespace skiff::wasm

@@ -8,6 +8,7 @@
 
 #include "util/error.hpp"
 #include "util/fs.hpp"
+#include "wasm/compiler.hpp"
 
 namespace skiff::wasm {
 
@@ -32,18 +33,61 @@ oci::Hook hook_of(const json& in) {
   return hook;
 }
 
+// The filter as one hex string, 16 digits an instruction (code, jt, jf, k):
+// a JSON array of arrays costs the init and the runner ~0.3 ms to write and
+// parse for a default profile's ~340 instructions, this a few microseconds.
+constexpr char kHexDigits[] = "0123456789abcdef";
+
+void append_hex(std::string& out, uint32_t value, int digits) {
+  for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4) out.push_back(kHexDigits[(value >> shift) & 0xf]);
+}
+
+uint32_t hex_field(std::string_view text, size_t offset, int digits) {
+  uint32_t value = 0;
+  for (int i = 0; i < digits; ++i) {
+    char c = text[offset + i];
+    int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (digit < 0) throw Error("wasm runner config: seccomp.instructions: not a hex digit");
+    value = (value << 4) | static_cast<uint32_t>(digit);
+  }
+  return value;
+}
+
+constexpr size_t kHexPerInstruction = 16;
+
+std::string instructions_hex(const std::vector<sock_filter>& instructions) {
+  std::string hex;
+  hex.reserve(instructions.size() * kHexPerInstruction);
+  for (const sock_filter& insn : instructions) {
+    append_hex(hex, insn.code, 4);
+    append_hex(hex, insn.jt, 2);
+    append_hex(hex, insn.jf, 2);
+    append_hex(hex, insn.k, 8);
+  }
+  return hex;
+}
+
+std::vector<sock_filter> instructions_of(std::string_view hex) {
+  if (hex.size() % kHexPerInstruction != 0)
+    throw Error("wasm runner config: seccomp.instructions: not whole instructions");
+  std::vector<sock_filter> instructions;
+  instructions.reserve(hex.size() / kHexPerInstruction);
+  for (size_t at = 0; at < hex.size(); at += kHexPerInstruction)
+    instructions.push_back(sock_filter{static_cast<uint16_t>(hex_field(hex, at, 4)),
+                                       static_cast<uint8_t>(hex_field(hex, at + 4, 2)),
+                                       static_cast<uint8_t>(hex_field(hex, at + 6, 2)), hex_field(hex, at + 8, 8)});
+  return instructions;
+}
+
 json seccomp_json(const security::SeccompProgram& program) {
-  json instructions = json::array();
-  for (const sock_filter& insn : program.instructions)
-    instructions.push_back({insn.code, insn.jt, insn.jf, insn.k});
-  return {{"instructions", instructions}, {"flags", program.flags}, {"notify", program.notify}};
+  return {{"instructions", instructions_hex(program.instructions)},
+          {"flags", program.flags},
+          {"notify", program.notify}};
 }
 
 security::SeccompProgram seccomp_of(const json& in) {
   security::SeccompProgram program;
-  for (const json& insn : in.at("instructions"))
-    program.instructions.push_back(sock_filter{insn.at(0).get<uint16_t>(), insn.at(1).get<uint8_t>(),
-                                               insn.at(2).get<uint8_t>(), insn.at(3).get<uint32_t>()});
+  program.instructions = instructions_of(in.at("instructions").get_ref<const std::string&>());
   in.at("flags").get_to(program.flags);
   in.at("notify").get_to(program.notify);
   return program;
@@ -58,6 +102,7 @@ std::string to_json(const RunnerConfig& config) {
   json hooks = json::array();
   for (const auto& hook : config.start_container) hooks.push_back(hook_json(hook));
   json out{{"module", config.module},
+           {"compiler", compiler_name(config.compiler)},
            {"args", config.run.args},
            {"env", config.run.env},
            {"preopens", preopens},
@@ -76,6 +121,9 @@ RunnerConfig runner_config_from_json(const std::string& text) {
     json in = json::parse(text);
     RunnerConfig config;
     in.at("module").get_to(config.module);
+    std::optional<WasmCompiler> compiler = compiler_named(in.at("compiler").get_ref<const std::string&>());
+    if (!compiler) throw Error("wasm runner config: compiler: unknown");
+    config.compiler = *compiler;
     in.at("args").get_to(config.run.args);
     in.at("env").get_to(config.run.env);
     for (const json& preopen : in.at("preopens"))

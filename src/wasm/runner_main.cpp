@@ -57,6 +57,13 @@ RunnerConfig read_config(int fd) {
   return result;
 }
 
+// WASI's synchronous calls run on a process-wide tokio runtime that, by
+// default, starts a worker thread per CPU (found by reading the cgroup's CPU
+// quota). The module's calls block the main thread: one worker, to drive I/O
+// and timers, is enough. Our environment is our own (the module's is in the
+// config), so the variable reaches neither the module nor the hooks.
+void one_wasi_worker_thread() { ::setenv("TOKIO_WORKER_THREADS", "1", 1); }
+
 // The process name: the module's, as execve would have set it.
 void name_after(const std::string& module) {
   std::string name = module.substr(module.rfind('/') + 1);
@@ -104,8 +111,9 @@ int main(int argc, char** argv) {
     config = wasm::read_config(config_fd);
     sync = runtime::SyncSocket(UniqueFd(config.sync_fd));
     wasm::name_after(config.module);
+    wasm::one_wasi_worker_thread();
     runtime::SyncCompileCache cache(sync);
-    program = wasm::load_program(config.module, &cache);
+    program = wasm::load_program(config.module, &cache, config.compiler);
     wasm::check_preopen_dirs(config);
     // Cleared before Ready: `create` may exit as soon as it has read it.
     ::prctl(PR_SET_PDEATHSIG, 0);

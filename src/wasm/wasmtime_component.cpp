@@ -138,14 +138,13 @@ class ComponentProgram : public Program {
 
 }  // namespace
 
-std::unique_ptr<Program> load_component(EnginePtr engine, const std::string& binary, const std::string& path,
-                                        CompileCache* cache) {
-  std::string key = cache ? cache_key(binary) : std::string();
-  ComponentPtr component = cache ? cached_component(*engine, cache->lookup(key)) : nullptr;
+std::unique_ptr<Program> load_component(EnginePtr engine, CompilePlan& plan, const std::string& binary,
+                                        const std::string& path, CompileCache* cache) {
+  ComponentPtr component = cached_component(*engine, plan.cached);
   if (!component) {
-    component = compile(*engine, binary, path);
-    std::string compiled = cache ? serialized(*component) : std::string();
-    if (!compiled.empty()) cache->store(key, compiled);
+    component = compile_with_fallback(engine, plan, [&](wasm_engine_t& e) { return compile(e, binary, path); });
+    std::string compiled = plan.store ? serialized(*component) : std::string();
+    if (!compiled.empty()) cache->store(plan.key, compiled);
   }
   return std::make_unique<ComponentProgram>(path, std::move(engine), std::move(component));
 }

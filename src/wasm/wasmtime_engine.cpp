@@ -123,16 +123,16 @@ class ModuleProgram : public Program {
 
 }  // namespace
 
-std::unique_ptr<Program> load_program(const std::string& path, CompileCache* cache) {
+std::unique_ptr<Program> load_program(const std::string& path, CompileCache* cache, WasmCompiler compiler) {
   std::string binary = program_binary(path);
-  EnginePtr engine(wasm_engine_new());
-  if (is_component(binary)) return load_component(std::move(engine), binary, path, cache);
-  std::string key = cache ? cache_key(binary) : std::string();
-  ModulePtr module = cache ? cached_module(*engine, cache->lookup(key)) : nullptr;
+  CompilePlan plan = plan_compile(binary, compiler, cache);
+  EnginePtr engine = new_engine(plan.compiler);
+  if (is_component(binary)) return load_component(std::move(engine), plan, binary, path, cache);
+  ModulePtr module = cached_module(*engine, plan.cached);
   if (!module) {
-    module = compile(*engine, binary, path);
-    std::string compiled = cache ? serialized(*module) : std::string();
-    if (!compiled.empty()) cache->store(key, compiled);
+    module = compile_with_fallback(engine, plan, [&](wasm_engine_t& e) { return compile(e, binary, path); });
+    std::string compiled = plan.store ? serialized(*module) : std::string();
+    if (!compiled.empty()) cache->store(plan.key, compiled);
   }
   return std::make_unique<ModuleProgram>(path, std::move(engine), std::move(module));
 }

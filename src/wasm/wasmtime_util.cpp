@@ -20,6 +20,15 @@ std::string take_bytes(wasm_byte_vec_t& bytes) {
   return text;
 }
 
+// The digest of the program's bytes, under the engine's version and the
+// compiler: another Wasmtime, or Winch, compiles differently. (Cranelift's
+// keys have no compiler part: they are those of the caches made before.)
+std::string cache_key(const std::string& binary, WasmCompiler compiler) {
+  std::string tag(kEngineTag);
+  if (compiler == WasmCompiler::Winch) tag += "-winch";
+  return tag + "-" + sha256_hex(binary);
+}
+
 std::vector<const char*> c_strings(const std::vector<std::string>& strings) {
   std::vector<const char*> pointers;
   for (const auto& s : strings) pointers.push_back(s.c_str());
@@ -81,8 +90,30 @@ std::string take_serialized(wasmtime_error_t* raw, wasm_byte_vec_t& bytes) {
   return result;
 }
 
-std::string cache_key(const std::string& binary) {
-  return std::string(kEngineTag) + "-" + sha256_hex(binary);
+CompilePlan plan_compile(const std::string& binary, WasmCompiler setting, CompileCache* cache) {
+  CompilePlan plan;
+  plan.compiler = setting == WasmCompiler::Winch ? WasmCompiler::Winch : WasmCompiler::Cranelift;
+  if (cache) {
+    plan.key = cache_key(binary, plan.compiler);
+    plan.cached = cache->lookup(plan.key);
+    plan.store = cache->keeps_stores();
+  }
+  // Auto: the compile is paid at every start only when nothing keeps it.
+  if (setting == WasmCompiler::Auto && !plan.store && plan.cached.empty()) plan.compiler = WasmCompiler::Winch;
+  return plan;
+}
+
+EnginePtr new_engine(WasmCompiler compiler) {
+  wasm_config_t* config = wasm_config_new();
+  if (compiler == WasmCompiler::Winch) {
+    wasmtime_config_strategy_set(config, WASMTIME_STRATEGY_WINCH);
+    // Winch leaves the trampolines between host and wasm (a few instructions
+    // each, but half of a small module's compile) to Cranelift: at its
+    // fastest settings they compile in half the time.
+    wasmtime_config_cranelift_opt_level_set(config, WASMTIME_OPT_LEVEL_NONE);
+    wasmtime_config_cranelift_regalloc_algorithm_set(config, WASMTIME_REGALLOC_SINGLE_PASS);
+  }
+  return EnginePtr(wasm_engine_new_with_config(config));
 }
 
 StorePtr new_store(wasm_engine_t& engine, const RunConfig& config, const std::string& path) {

@@ -38,9 +38,36 @@ void check(wasmtime_error_t* raw, const std::string& path);
 // call failed (raw: its error). The compile cache then keeps nothing.
 std::string take_serialized(wasmtime_error_t* raw, wasm_byte_vec_t& bytes);
 
-// The digest of the program's bytes, under the engine's version: another
-// Wasmtime (or the same with other settings) compiles differently.
-std::string cache_key(const std::string& binary);
+// How a program gets its native code: the compiler, and the compile cache's
+// entry for it.
+struct CompilePlan {
+  WasmCompiler compiler = WasmCompiler::Cranelift;  // never Auto
+  std::string key;                                 // the entry's name ("": no cache)
+  std::string cached;                              // its content, "" on a miss
+  bool store = false;                              // a compile goes to the cache
+};
+
+// Looks the binary up in cache (may be null) and settles Auto: Winch when
+// nothing would keep the compile, Cranelift when the cache does.
+CompilePlan plan_compile(const std::string& binary, WasmCompiler setting, CompileCache* cache);
+
+// An engine compiling with compiler (Cranelift or Winch).
+EnginePtr new_engine(WasmCompiler compiler);
+
+// compile(engine) as planned. What Winch cannot compile (it lacks some
+// proposals) Cranelift compiles, on a new engine, and it is not cached under
+// Winch's key.
+template <typename Compile>
+auto compile_with_fallback(EnginePtr& engine, CompilePlan& plan, Compile compile) -> decltype(compile(*engine)) {
+  if (plan.compiler != WasmCompiler::Winch) return compile(*engine);
+  try {
+    return compile(*engine);
+  } catch (const std::exception&) {
+    engine = new_engine(WasmCompiler::Cranelift);
+    plan = CompilePlan{};
+    return compile(*engine);
+  }
+}
 
 // A store for one run: the WASI context of config (args, env, inherited
 // stdio, preopens) and its memory limit.
@@ -60,7 +87,7 @@ namespace skiff::wasm::wt {
 
 // A WASI preview 2 command component (wasmtime_component.cpp): compiled or
 // loaded from the cache, its imports checked against WASI's.
-std::unique_ptr<Program> load_component(EnginePtr engine, const std::string& binary, const std::string& path,
-                                        CompileCache* cache);
+std::unique_ptr<Program> load_component(EnginePtr engine, CompilePlan& plan, const std::string& binary,
+                                        const std::string& path, CompileCache* cache);
 
 }  // namespace skiff::wasm::wt

@@ -85,6 +85,7 @@ TEST_CASE("config.yaml: values, a missing file, and errors naming line and key",
       "wasm:\n"
       "  cache: \"\"\n"
       "  runner: /opt/skiff-wasm\n"
+      "  compiler: winch\n"
       "  preopens:\n"
       "    - guest: /data\n"
       "      dir: /srv/data\n"
@@ -94,6 +95,7 @@ TEST_CASE("config.yaml: values, a missing file, and errors naming line and key",
   CHECK(config.root == "/run/other");
   CHECK(config.wasm_cache == "");
   CHECK(config.wasm_runner == "/opt/skiff-wasm");
+  CHECK(config.wasm_compiler == skiff::WasmCompiler::Winch);
   REQUIRE(config.wasm_preopens);
   REQUIRE(config.wasm_preopens->size() == 2);
   CHECK((*config.wasm_preopens)[0].read_only);
@@ -103,6 +105,8 @@ TEST_CASE("config.yaml: values, a missing file, and errors naming line and key",
   skiff::apply_config_file(config, options);
   CHECK(options.root == "/run/other");
   CHECK(options.wasm_cache_dir.empty());
+  CHECK(options.wasm_compiler == skiff::WasmCompiler::Winch);
+  CHECK(skiff::RuntimeOptions{}.wasm_compiler == skiff::WasmCompiler::Auto);
 
   CHECK_FALSE(skiff::load_config_file("/nonexistent/config.yaml").root);
   CHECK(error_of_config("") == "");
@@ -112,6 +116,7 @@ TEST_CASE("config.yaml: values, a missing file, and errors naming line and key",
         ", line 3: wasm.preopens: guest \"x\" is not an absolute path");
   CHECK(error_of_config("wasm:\n  preopens:\n    - guest: /x\n      readonly: maybe\n") ==
         ", line 4: wasm.preopens[0].readonly: must be true or false");
+  CHECK(error_of_config("wasm:\n  compiler: llvm\n") == ", line 2: wasm.compiler: must be auto, cranelift or winch");
   CHECK(error_of_config("wasm: [1, 2]\n") == ", line 1: wasm: must be a mapping");
   CHECK(error_of_config("root: [\n").find(": yaml-cpp: error at line") != std::string::npos);
 }

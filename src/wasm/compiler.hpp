@@ -1,0 +1,16 @@
+// The names of the wasm compilers (WasmCompiler, include/skiff/skiff.hpp), as
+// config.yaml and the runner's config spell them.
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+#include "skiff/skiff.hpp"
+
+namespace skiff::wasm {
+
+std::string_view compiler_name(WasmCompiler compiler);
+// None when name is not auto, cranelift or winch.
+std::optional<WasmCompiler> compiler_named(std::string_view name);
+
+}  // namespace skiff::wasm
