@@ -53,6 +53,21 @@ int try_write(const std::string& dir, const std::string& file, std::string_view 
   return static_cast<size_t>(n) == value.size() ? 0 : EIO;
 }
 
+int ControlFileWriter::write(const std::string& dir, const std::string& file, std::string_view value) {
+  std::string path = join_path(dir, file);
+  if (!fd_ || path != path_) {
+    fd_.reset(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+    path_ = fd_ ? std::move(path) : std::string();
+    if (!fd_) return errno;
+  }
+  ssize_t n;
+  do {
+    n = ::write(fd_.get(), value.data(), value.size());
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return errno;
+  return static_cast<size_t>(n) == value.size() ? 0 : EIO;
+}
+
 void write_file(const std::string& dir, const std::string& file, std::string_view value) {
   if (int err = try_write(dir, file, value)) throw_errno("writing " + file + " in " + dir, err);
 }

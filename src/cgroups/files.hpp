@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "util/fd.hpp"
+
 namespace skiff::cgroups {
 
 // "a" + "b" -> "a/b", never doubling the slash.
@@ -25,6 +27,18 @@ std::string trim(std::string_view text);
 int try_write(const std::string& dir, const std::string& file, std::string_view value);
 // Same, throwing "writing <file> in <dir>: <cause>".
 void write_file(const std::string& dir, const std::string& file, std::string_view value);
+
+// try_write for a run of writes: a control file written several times in a
+// row (devices.allow, one rule per write) is opened once. Opening a cgroup
+// file costs more than writing to it.
+class ControlFileWriter {
+ public:
+  int write(const std::string& dir, const std::string& file, std::string_view value);
+
+ private:
+  std::string path_;
+  UniqueFd fd_;
+};
 
 // mkdir -p; returns the directories it created, outermost first.
 std::vector<std::string> make_dirs(const std::string& dir);

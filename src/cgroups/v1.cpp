@@ -122,7 +122,7 @@ std::optional<std::string> CgroupV1::read(std::string_view controller,
   return unified_ ? unified_->read(controller, file) : std::nullopt;
 }
 
-void CgroupV1::write(const Write& w) {
+void CgroupV1::write(const Write& w, ControlFileWriter& writer) {
   if (w.v2) {
     if (!unified_)
       throw_error(w.field, "cgroup controller \"" + w.controller + "\" is not mounted");
@@ -130,15 +130,16 @@ void CgroupV1::write(const Write& w) {
   }
   const V1Dir* d = find(w.controller);
   if (!d) throw_error(w.field, "cgroup controller \"" + w.controller + "\" is not mounted");
-  int err = try_write(d->dir, w.file, w.value);
+  int err = writer.write(d->dir, w.file, w.value);
   if (err == ENOENT && w.if_exists) return;
   if (err) throw_errno(w.field + ": writing " + w.file, err);
 }
 
 std::vector<std::string> CgroupV1::apply(const nlohmann::json& resources) {
   auto writes = plan_v1(resources, *this);
+  ControlFileWriter writer;
   for (const auto& w : writes)
-    if (w.ignored.empty()) write(w);
+    if (w.ignored.empty()) write(w, writer);
   return ignored_warnings(writes);
 }
 

@@ -13,6 +13,8 @@
 
 namespace skiff::cgroups {
 
+class ControlFileWriter;
+
 struct V1Dir {
   std::vector<std::string> controllers;  // {"cpu","cpuacct"} or {"name=systemd"}
   std::string mountpoint;
@@ -51,7 +53,7 @@ class CgroupV1 final : public Cgroup, private Probe {
   bool has_v1(std::string_view controller) const override { return find(controller) != nullptr; }
 
   [[nodiscard]] const V1Dir* find(std::string_view controller) const;
-  void write(const Write& w);
+  void write(const Write& w, ControlFileWriter& writer);
   void create_unified();
   [[nodiscard]] const std::string& freezer_dir(const char* action) const;
 
