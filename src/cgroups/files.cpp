@@ -41,25 +41,18 @@ std::string trim(std::string_view text) {
 }
 
 int try_write(const std::string& dir, const std::string& file, std::string_view value) {
-  std::string path = join_path(dir, file);
-  // No O_CREAT: a missing control file means the controller is absent.
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
-  if (!fd) return errno;
-  ssize_t n;
-  do {
-    n = ::write(fd.get(), value.data(), value.size());
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) return errno;
-  return static_cast<size_t>(n) == value.size() ? 0 : EIO;
+  return ControlFileWriter().write(dir, file, value);
 }
 
 int ControlFileWriter::write(const std::string& dir, const std::string& file, std::string_view value) {
   std::string path = join_path(dir, file);
   if (!fd_ || path != path_) {
+    // No O_CREAT: a missing control file means the controller is absent.
     fd_.reset(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
     path_ = fd_ ? std::move(path) : std::string();
     if (!fd_) return errno;
   }
+  // One write(2): the kernel takes a control file's value per write.
   ssize_t n;
   do {
     n = ::write(fd_.get(), value.data(), value.size());
