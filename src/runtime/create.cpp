@@ -155,7 +155,6 @@ void send_to_init(const SyncSocket& sync, Send send) {
   }
 }
 
-
 // v1: the hierarchies' directories, made while the init sets itself up; it
 // joins each through the tasks file we send. The limits come after, while
 // it goes on: they only need to be in place before its process runs (we
