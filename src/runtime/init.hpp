@@ -5,7 +5,6 @@
 #include <array>
 #include <string>
 
-#include "cgroups/cgroup.hpp"
 #include "mounts/rootfs.hpp"
 #include "oci/spec.hpp"
 #include "runtime/sync.hpp"
