@@ -38,7 +38,8 @@ std::string own_cgroup(const std::vector<cgroups::Membership>& self, const std::
 // The cgroup hierarchies mounted under /sys/fs/cgroup: the layout the
 // cgroups driver reads, and our own cgroup in each.
 std::vector<Hierarchy> host_hierarchies(const cgroups::Layout* host_layout) {
-  const cgroups::Layout layout = host_layout ? *host_layout : cgroups::read_layout();
+  cgroups::Layout read_here;
+  const cgroups::Layout& layout = host_layout ? *host_layout : (read_here = cgroups::read_layout());
   const auto self = cgroups::self_memberships();
   std::vector<Hierarchy> out;
   auto add = [&](const cgroups::Hierarchy& h, bool v2) {

@@ -215,8 +215,10 @@ void mount_one(int root_fd, const oci::Mount& m, const RootfsContext& ctx) {
   MountOptions options = parse_mount_options(m.options);
   if (options.remount) return remount(root_fd, m, options);
   if (is_bind(m, options)) return mount_bind(root_fd, m, options, ctx);
-  if (m.type == "cgroup" && ctx.before_cgroup_mount) ctx.before_cgroup_mount();
-  if (m.type == "cgroup") return mount_cgroup(root_fd, m.destination, options, ctx.new_cgroup_ns, ctx.host_layout);
+  if (m.type == "cgroup") {
+    if (ctx.before_cgroup_mount) ctx.before_cgroup_mount();
+    return mount_cgroup(root_fd, m.destination, options, ctx.new_cgroup_ns, ctx.host_layout);
+  }
   if (m.type.empty()) throw_error("type", "missing (and not a bind mount)");
   mount_filesystem(root_fd, m, std::move(options), ctx);
 }

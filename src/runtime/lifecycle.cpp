@@ -90,7 +90,8 @@ oci::Hooks saved_hooks(const SavedState& saved) {
 // (poststart, poststop). The state JSON is made only when there is a hook.
 void run_saved_hooks(const RuntimeOptions& options, const SavedState& saved, std::vector<oci::Hook> oci::Hooks::*kind,
                      const char* name, Status status) {
-  const auto hooks = saved_hooks(saved).*kind;
+  const oci::Hooks all = saved_hooks(saved);
+  const auto& hooks = all.*kind;
   if (hooks.empty()) return;
   for (const auto& failure : runtime::run_hooks_all(hooks, name, runtime::hook_state_json(saved, status)))
     runtime::log(options, LogLevel::Warning, failure);

@@ -50,6 +50,11 @@ std::optional<SyncMessage> SyncSocket::receive_or_closed() const {
   std::vector<char> buffer(sizeof(Header) + kMaxText);
   UniqueFd fd;
   ssize_t n = receive_with_fd(fd_.get(), buffer.data(), buffer.size(), fd);
+  // A peer that exited with messages of ours unread resets the connection:
+  // the reset is reported once, and what it sent before (its Error) is still
+  // queued behind it; after that, a reset peer is a closed one.
+  if (n < 0 && errno == ECONNRESET) n = receive_with_fd(fd_.get(), buffer.data(), buffer.size(), fd);
+  if (n < 0 && errno == ECONNRESET) return std::nullopt;
   if (n < 0) throw_errno("sync socket: receive");
   if (n == 0) return std::nullopt;
   if (static_cast<size_t>(n) < sizeof(Header)) throw Error("sync socket: short message");
