@@ -27,6 +27,12 @@ struct SelfJoin {
 // Run by the new (single-threaded) process itself: joins every hierarchy.
 void join_self(const std::vector<SelfJoin>& joins);
 
+// Which of linux.resources apply() writes. v1 device rules go through "deny
+// all" before each allow, so a process already in the cgroup may be refused
+// any device (its /dev/ptmx, say) meanwhile: the runtime writes them before
+// the init joins (BeforeJoin), and the rest while it sets up (AfterJoin).
+enum class Limits { All, BeforeJoin, AfterJoin };
+
 class Cgroup {
  public:
   virtual ~Cgroup() = default;
@@ -51,9 +57,11 @@ class Cgroup {
   virtual std::vector<SelfJoin> open_self_join() const { return {}; }
   // Move a process into the cgroup (every hierarchy on v1).
   virtual void add_process(pid_t pid) = 0;
-  // Apply linux.resources; returns a warning per field this cgroup version
-  // ignores (v1-only fields on v2), for the caller to log.
-  virtual std::vector<std::string> apply(const nlohmann::json& resources) = 0;
+  // Apply linux.resources (or the part named); returns a warning per field
+  // this cgroup version ignores (v1-only fields on v2), for the caller to log.
+  std::vector<std::string> apply(const nlohmann::json& resources, Limits part = Limits::All) {
+    return apply_limits(resources, part);
+  }
   // Pids of every process in the cgroup.
   virtual std::vector<pid_t> pids() const = 0;
   // Freeze / thaw every process.
@@ -77,6 +85,9 @@ class Cgroup {
   // A non-blocking fd that polls readable when oom_kills() may have grown
   // (cgroups/oom_watch.hpp); invalid without a memory controller.
   virtual UniqueFd watch_oom() const = 0;
+
+ protected:
+  virtual std::vector<std::string> apply_limits(const nlohmann::json& resources, Limits part) = 0;
 };
 
 // The cgroup for a container: path is linux.cgroupsPath, as runc's cgroupfs

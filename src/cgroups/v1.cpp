@@ -135,11 +135,16 @@ void CgroupV1::write(const Write& w, ControlFileWriter& writer) {
   if (err) throw_errno(w.field + ": writing " + w.file, err);
 }
 
-std::vector<std::string> CgroupV1::apply(const nlohmann::json& resources) {
+std::vector<std::string> CgroupV1::apply_limits(const nlohmann::json& resources, Limits part) {
   auto writes = plan_v1(resources, *this);
+  auto in_part = [part](const Write& w) {
+    if (part == Limits::All) return true;
+    return (w.controller == "devices" && !w.v2) == (part == Limits::BeforeJoin);
+  };
   ControlFileWriter writer;
   for (const auto& w : writes)
-    if (w.ignored.empty()) write(w, writer);
+    if (w.ignored.empty() && in_part(w)) write(w, writer);
+  if (part == Limits::BeforeJoin) return {};
   return ignored_warnings(writes);
 }
 

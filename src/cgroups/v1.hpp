@@ -33,7 +33,6 @@ class CgroupV1 final : public Cgroup, private Probe {
   int clone_into_fd() const override { return unified_ ? unified_->clone_into_fd() : -1; }
   std::vector<SelfJoin> open_self_join() const override;
   void add_process(pid_t pid) override;
-  std::vector<std::string> apply(const nlohmann::json& resources) override;
   std::vector<pid_t> pids() const override;
   void freeze() override;
   void thaw() override;
@@ -48,6 +47,7 @@ class CgroupV1 final : public Cgroup, private Probe {
   static std::unique_ptr<CgroupV1> from_json(const nlohmann::json& saved);
 
  private:
+  std::vector<std::string> apply_limits(const nlohmann::json& resources, Limits part) override;
   std::optional<std::string> read(std::string_view controller,
                                   std::string_view file) const override;
   bool has_v1(std::string_view controller) const override { return find(controller) != nullptr; }

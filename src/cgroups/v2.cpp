@@ -139,7 +139,10 @@ void CgroupV2::write(const Write& w) {
   if (err) throw_errno(w.field + ": writing " + w.file, err);
 }
 
-std::vector<std::string> CgroupV2::apply(const nlohmann::json& resources) {
+// One BPF program holds every device rule, attached at once: nothing needs
+// to come before a process joins.
+std::vector<std::string> CgroupV2::apply_limits(const nlohmann::json& resources, Limits part) {
+  if (part == Limits::BeforeJoin) return {};
   auto rules = parse_device_rules(resources);
   auto writes = plan_v2(resources, *this);  // validates everything first
   // Devices first: a kernel without the BPF device hook fails before any limit changes.

@@ -21,7 +21,6 @@ class CgroupV2 final : public Cgroup, private Probe {
   void create() override;
   int clone_into_fd() const override;
   void add_process(pid_t pid) override;
-  std::vector<std::string> apply(const nlohmann::json& resources) override;
   std::vector<pid_t> pids() const override;
   void freeze() override;
   void thaw() override;
@@ -45,6 +44,7 @@ class CgroupV2 final : public Cgroup, private Probe {
                                   std::string_view file) const override;
 
  private:
+  std::vector<std::string> apply_limits(const nlohmann::json& resources, Limits part) override;
   bool has_v1(std::string_view) const override { return false; }
 
   // Directories from the hierarchy root down to the parent of ours.

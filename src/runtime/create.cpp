@@ -156,22 +156,24 @@ void send_to_init(const SyncSocket& sync, Send send) {
 }
 
 // v1: the hierarchies' directories, made while the init sets itself up; it
-// joins each through the tasks file we send. The limits come after, while
-// it goes on: they only need to be in place before its process runs (we
-// apply them before we wait for it to be ready).
+// joins each through the tasks file we send. Only the device rules must be
+// in place first (cgroups::Limits); the rest come while it goes on, as they
+// only need to be in place before its process runs (we apply them before we
+// wait for it to be ready).
 std::vector<std::string> create_hierarchies(cgroups::Cgroup& cgroup, const oci::Spec& spec,
                                             const SyncSocket& sync) {
   cgroup.create_hierarchies();
-  if (cgroup.joined_by_init()) {
-    auto joins = cgroup.open_self_join();
-    send_to_init(sync, [&] {
-      for (size_t i = 0; i < joins.size(); ++i)
-        sync.send_fd(SyncType::CgroupJoin, joins[i].tasks.get(), joins[i].dir,
-                     static_cast<int64_t>(joins.size() - 1 - i));
-    });
-  }
+  nlohmann::json resources = spec.linux ? cgroups::effective_resources(*spec.linux) : nlohmann::json();
+  if (!cgroup.joined_by_init()) return spec.linux ? cgroup.apply(resources) : std::vector<std::string>{};
+  if (spec.linux) cgroup.apply(resources, cgroups::Limits::BeforeJoin);
+  auto joins = cgroup.open_self_join();
+  send_to_init(sync, [&] {
+    for (size_t i = 0; i < joins.size(); ++i)
+      sync.send_fd(SyncType::CgroupJoin, joins[i].tasks.get(), joins[i].dir,
+                   static_cast<int64_t>(joins.size() - 1 - i));
+  });
   if (!spec.linux) return {};
-  return cgroup.apply(cgroups::effective_resources(*spec.linux));
+  return cgroup.apply(resources, cgroups::Limits::AfterJoin);
 }
 
 // prestart and createRuntime hooks, once the init has its mounts; the init

@@ -466,6 +466,21 @@ TEST_CASE("a spec's deny-all still leaves the standard /dev nodes usable", "[cgr
   CHECK(device_access(*cgroup.cg) == 15);
 }
 
+// The runtime writes the device rules before the init joins and the rest
+// while it sets up: a v1 process in the cgroup would meet "deny all" alone.
+TEST_CASE("limits split around the join: device rules before, the rest after", "[cgroups]") {
+  TestCgroup cgroup("/" + unique_name("split"));
+  json limits = kNullAndReadZero;
+  limits["pids"] = {{"limit", 7}};
+  std::string pids_dir = control_dir(*cgroup.cg, "pids");
+  cgroup->apply(limits, Limits::BeforeJoin);
+  CHECK(read_trimmed(join_path(pids_dir, "pids.max")) == "max");
+  if (host_mode() != Mode::Unified) CHECK(device_access(*cgroup.cg) == (1 | 2));
+  cgroup->apply(limits, Limits::AfterJoin);
+  CHECK(read_trimmed(join_path(pids_dir, "pids.max")) == "7");
+  CHECK(device_access(*cgroup.cg) == (1 | 2));
+}
+
 TEST_CASE("the eBPF device filter works on a hybrid host's cgroup2 hierarchy", "[cgroups]") {
   Layout layout = read_layout();
   if (layout.mode != Mode::Hybrid) return;  // unified hosts test it in the case above
