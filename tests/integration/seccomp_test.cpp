@@ -152,7 +152,8 @@ TEST_CASE("skiff spec's default profile runs busybox and stops root from mountin
           "[seccomp][spec]") {
   Sandbox sb;
   // Each denial prints NAME-eperm; unshare(CLONE_NEWUSER) needs no
-  // capability, so only the filter stops it.
+  // capability, so only the filter stops it. getrandom must work (libc,
+  // Rust and Go runtimes seed from it; Docker's profile allows it too).
   auto denied = [](const std::string& name, const std::string& command) {
     return command + " 2>&1 | grep -qiE 'not permitted|permission denied' && echo " + name +
            "-eperm; ";
@@ -162,13 +163,13 @@ TEST_CASE("skiff spec's default profile runs busybox and stops root from mountin
        "grep '^Seccomp:' /proc/self/status; echo hi | wc -c; ls / >/dev/null && echo listed; "
        "(sleep 0.1 &); wait; " +
            denied("mount", "mount -t tmpfs none /mnt") + denied("unshare-user", "unshare -U true") +
-           denied("unshare-net", "unshare -n true") + probe(SYS_finit_module, {"0"}) +
-           "; echo done"});
+           denied("unshare-net", "unshare -n true") + probe(SYS_finit_module, {"0"}) + "; " +
+           probe(SYS_getrandom, {"0", "0", "0"}) + "; echo done"});
   Output out = run_under_default_profile(sb, b);
   INFO(out.describe());
   REQUIRE(out.exit_code == 0);
   for (const char* expected : {"Seccomp:\t2", "listed", "mount-eperm", "unshare-user-eperm",
-                               "unshare-net-eperm", "errno 1 EPERM", "done"})
+                               "unshare-net-eperm", "errno 1 EPERM", "ok 0", "done"})
     CHECK(out.out.find(expected) != std::string::npos);
 }
 
