@@ -105,6 +105,14 @@ CompilePlan plan_compile(const std::string& binary, WasmCompiler setting, Compil
 
 EnginePtr new_engine(WasmCompiler compiler) {
   wasm_config_t* config = wasm_config_new();
+  // A runner instantiates its module once: a copy-on-write image of the
+  // data segments (a memfd written, sealed and mapped) only adds work.
+  wasmtime_config_memory_init_cow_set(config, false);
+  // Unwind tables are for native unwinders (C++ exceptions, profilers) going
+  // through wasm frames; nothing unwinds through them here (Rust panics
+  // abort, Wasmtime walks frame pointers), and registering them costs every
+  // load.
+  wasmtime_config_native_unwind_info_set(config, false);
   if (compiler == WasmCompiler::Winch) {
     wasmtime_config_strategy_set(config, WASMTIME_STRATEGY_WINCH);
     // Winch leaves the trampolines between host and wasm (a few instructions
