@@ -4,6 +4,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "util/error.hpp"
@@ -33,61 +35,22 @@ oci::Hook hook_of(const json& in) {
   return hook;
 }
 
-// The filter as one hex string, 16 digits an instruction (code, jt, jf, k):
-// a JSON array of arrays costs the init and the runner ~0.3 ms to write and
-// parse for a default profile's ~340 instructions, this a few microseconds.
-constexpr char kHexDigits[] = "0123456789abcdef";
-
-void append_hex(std::string& out, uint32_t value, int digits) {
-  for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4) out.push_back(kHexDigits[(value >> shift) & 0xf]);
-}
-
-uint32_t hex_field(std::string_view text, size_t offset, int digits) {
-  uint32_t value = 0;
-  for (int i = 0; i < digits; ++i) {
-    char c = text[offset + i];
-    int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-    if (digit < 0) throw Error("wasm runner config: seccomp.instructions: not a hex digit");
-    value = (value << 4) | static_cast<uint32_t>(digit);
-  }
-  return value;
-}
-
-constexpr size_t kHexPerInstruction = 16;
-
-std::string instructions_hex(const std::vector<sock_filter>& instructions) {
-  std::string hex;
-  hex.reserve(instructions.size() * kHexPerInstruction);
-  for (const sock_filter& insn : instructions) {
-    append_hex(hex, insn.code, 4);
-    append_hex(hex, insn.jt, 2);
-    append_hex(hex, insn.jf, 2);
-    append_hex(hex, insn.k, 8);
-  }
-  return hex;
-}
-
-std::vector<sock_filter> instructions_of(std::string_view hex) {
-  if (hex.size() % kHexPerInstruction != 0)
-    throw Error("wasm runner config: seccomp.instructions: not whole instructions");
-  std::vector<sock_filter> instructions;
-  instructions.reserve(hex.size() / kHexPerInstruction);
-  for (size_t at = 0; at < hex.size(); at += kHexPerInstruction)
-    instructions.push_back(sock_filter{static_cast<uint16_t>(hex_field(hex, at, 4)),
-                                       static_cast<uint8_t>(hex_field(hex, at + 4, 2)),
-                                       static_cast<uint8_t>(hex_field(hex, at + 6, 2)), hex_field(hex, at + 8, 8)});
-  return instructions;
-}
-
+// The filter's instructions travel as raw bytes after the JSON and a NUL
+// (JSON text has none): ~340 instructions of a default profile as JSON
+// numbers, or even as hex in a JSON string, cost the runner more to parse
+// than all of the rest of its config.
 json seccomp_json(const security::SeccompProgram& program) {
-  return {{"instructions", instructions_hex(program.instructions)},
-          {"flags", program.flags},
-          {"notify", program.notify}};
+  return {{"instructions", program.instructions.size()}, {"flags", program.flags}, {"notify", program.notify}};
 }
 
-security::SeccompProgram seccomp_of(const json& in) {
+security::SeccompProgram seccomp_of(const json& in, std::string_view instructions) {
   security::SeccompProgram program;
-  program.instructions = instructions_of(in.at("instructions").get_ref<const std::string&>());
+  size_t count = in.at("instructions").get<size_t>();
+  if (instructions.size() != count * sizeof(sock_filter))
+    throw Error("wasm runner config: seccomp.instructions: " + std::to_string(count) + " announced, " +
+                std::to_string(instructions.size()) + " bytes follow");
+  program.instructions.resize(count);
+  if (count) std::memcpy(program.instructions.data(), instructions.data(), instructions.size());
   in.at("flags").get_to(program.flags);
   in.at("notify").get_to(program.notify);
   return program;
@@ -95,7 +58,7 @@ security::SeccompProgram seccomp_of(const json& in) {
 
 }  // namespace
 
-std::string to_json(const RunnerConfig& config) {
+std::string serialize_runner_config(const RunnerConfig& config) {
   json preopens = json::array();
   for (const auto& preopen : config.run.preopens)
     preopens.push_back({{"host", preopen.host_path}, {"guest", preopen.guest_path}, {"writable", preopen.writable}});
@@ -112,13 +75,20 @@ std::string to_json(const RunnerConfig& config) {
            {"syncFd", config.sync_fd},
            {"fifoFd", config.fifo_fd},
            {"noNewPrivileges", config.no_new_privileges}};
-  if (config.seccomp) out["seccomp"] = seccomp_json(*config.seccomp);
-  return out.dump();
+  if (!config.seccomp) return out.dump();
+  out["seccomp"] = seccomp_json(*config.seccomp);
+  std::string text = out.dump();
+  text.push_back('\0');
+  const auto& instructions = config.seccomp->instructions;
+  text.append(reinterpret_cast<const char*>(instructions.data()), instructions.size() * sizeof(sock_filter));
+  return text;
 }
 
-RunnerConfig runner_config_from_json(const std::string& text) {
+RunnerConfig parse_runner_config(std::string_view text) {
+  size_t end_of_json = std::min(text.find('\0'), text.size());
+  std::string_view instructions = text.substr(std::min(end_of_json + 1, text.size()));
   try {
-    json in = json::parse(text);
+    json in = json::parse(text.substr(0, end_of_json));
     RunnerConfig config;
     in.at("module").get_to(config.module);
     std::optional<WasmCompiler> compiler = compiler_named(in.at("compiler").get_ref<const std::string&>());
@@ -135,7 +105,8 @@ RunnerConfig runner_config_from_json(const std::string& text) {
     in.at("syncFd").get_to(config.sync_fd);
     in.at("fifoFd").get_to(config.fifo_fd);
     in.at("noNewPrivileges").get_to(config.no_new_privileges);
-    if (in.contains("seccomp")) config.seccomp = seccomp_of(in["seccomp"]);
+    if (in.contains("seccomp")) config.seccomp = seccomp_of(in["seccomp"], instructions);
+    else if (end_of_json < text.size()) throw Error("wasm runner config: bytes after the JSON, but no seccomp filter");
     return config;
   } catch (const json::exception& e) {
     throw Error(std::string("wasm runner config: ") + e.what());

@@ -1,12 +1,13 @@
 // What the container's init hands to the wasm runner (`skiff-wasm`) when it
 // execs it in place of the container's process: the module, its WASI view,
 // the startContainer hooks and the descriptors of the create/start protocol.
-// The init writes it as JSON into a sealed memfd; the runner reads it back.
+// The init writes it into a sealed memfd; the runner reads it back.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "oci/spec.hpp"
@@ -30,9 +31,11 @@ struct RunnerConfig {
   std::optional<security::SeccompProgram> seccomp;
 };
 
-std::string to_json(const RunnerConfig& config);
+// JSON, then (with a filter) a NUL and the filter's instructions as raw
+// sock_filter bytes.
+std::string serialize_runner_config(const RunnerConfig& config);
 // Throws Error naming the field when text is not a runner config.
-RunnerConfig runner_config_from_json(const std::string& text);
+RunnerConfig parse_runner_config(std::string_view text);
 
 // A sealed memfd holding text, open without close-on-exec (it must cross
 // the exec of the runner).

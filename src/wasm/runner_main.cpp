@@ -50,7 +50,7 @@ int config_fd_of(int argc, char** argv) {
 
 RunnerConfig read_config(int fd) {
   UniqueFd config(fd);
-  RunnerConfig result = runner_config_from_json(read_all(config.get()));
+  RunnerConfig result = parse_runner_config(read_all(config.get()));
   // Nothing of the protocol may reach the hooks or the module.
   for (int kept : {result.sync_fd, result.fifo_fd})
     if (::fcntl(kept, F_SETFD, FD_CLOEXEC) != 0) throw_errno("wasm runner: descriptor " + std::to_string(kept));

@@ -34,7 +34,7 @@ bool same(const sock_filter& a, const sock_filter& b) {
 TEST_CASE("a runner config with a seccomp filter reads back as written") {
   std::vector<sock_filter> filter = {{0x20, 0, 0, 4}, {0x15, 255, 1, 0xc000003e}, {0x06, 0, 0, 0xffffffff},
                                      {0xffff, 0, 0, 0}};
-  RunnerConfig back = skiff::wasm::runner_config_from_json(skiff::wasm::to_json(config_with_filter(filter)));
+  RunnerConfig back = skiff::wasm::parse_runner_config(skiff::wasm::serialize_runner_config(config_with_filter(filter)));
   REQUIRE(back.seccomp);
   REQUIRE(back.seccomp->instructions.size() == filter.size());
   for (size_t i = 0; i < filter.size(); ++i) CHECK(same(back.seccomp->instructions[i], filter[i]));
@@ -48,17 +48,30 @@ TEST_CASE("a runner config with a seccomp filter reads back as written") {
   CHECK(back.fifo_fd == 5);
 }
 
+TEST_CASE("a runner config without a filter reads back without one") {
+  RunnerConfig config = config_with_filter({});
+  config.seccomp.reset();
+  std::string text = skiff::wasm::serialize_runner_config(config);
+  CHECK(text.find('\0') == std::string::npos);
+  RunnerConfig back = skiff::wasm::parse_runner_config(text);
+  CHECK_FALSE(back.seccomp);
+  CHECK(back.run.args == config.run.args);
+}
+
 TEST_CASE("a runner config with a damaged seccomp filter is refused") {
-  std::string text = skiff::wasm::to_json(config_with_filter({{0x06, 0, 0, 0x7fff0000}}));
-  std::string digits = "000600007fff0000";
-  auto at = text.find(digits);
-  REQUIRE(at != std::string::npos);
-  SECTION("a digit that is not hex") {
-    text[at + 3] = 'g';
-    CHECK_THROWS_AS(skiff::wasm::runner_config_from_json(text), skiff::Error);
-  }
+  std::string text = skiff::wasm::serialize_runner_config(config_with_filter({{0x06, 0, 0, 0x7fff0000}, {0x06, 0, 0, 0}}));
+  REQUIRE(text.find('\0') == text.size() - 2 * sizeof(sock_filter) - 1);
   SECTION("a partial instruction") {
-    text.erase(at + 15, 1);
-    CHECK_THROWS_AS(skiff::wasm::runner_config_from_json(text), skiff::Error);
+    text.pop_back();
+    CHECK_THROWS_WITH(skiff::wasm::parse_runner_config(text),
+                      "wasm runner config: seccomp.instructions: 2 announced, 15 bytes follow");
+  }
+  SECTION("an instruction too many") {
+    text.append(sizeof(sock_filter), '\x06');
+    CHECK_THROWS_AS(skiff::wasm::parse_runner_config(text), skiff::Error);
+  }
+  SECTION("no instructions at all") {
+    text.erase(text.find('\0'));
+    CHECK_THROWS_AS(skiff::wasm::parse_runner_config(text), skiff::Error);
   }
 }
