@@ -1,5 +1,6 @@
-// SHA-256 (FIPS 180-4), for content digests (the wasm compile cache). Small
-// and dependency-free: the static skiff binary does not link OpenSSL.
+// SHA-256 (FIPS 180-4), for content digests (the wasm compile cache, shim
+// socket names), from OpenSSL's libcrypto. Binaries that never digest (the
+// static skiff CLI) do not link it.
 #pragma once
 
 #include <string>
