@@ -40,7 +40,7 @@ add_custom_command(
   COMMAND ${CMAKE_COMMAND} -E touch ${wasmtime_lib} ${wasmtime_include}/wasmtime.hh
   WORKING_DIRECTORY ${wasmtime_crate}
   DEPENDS ${wasmtime_crate}/Cargo.toml ${wasmtime_crate}/Cargo.lock ${wasmtime_crate}/build.rs
-    ${wasmtime_crate}/src/lib.rs
+    ${wasmtime_crate}/src/lib.rs ${wasmtime_crate}/.cargo/config.toml
   COMMENT "cargo: building Wasmtime's C API (cold: many minutes; cached in ${SKIFF_WASMTIME_CACHE})")
 add_custom_target(wasmtime_build DEPENDS ${wasmtime_lib} ${wasmtime_include}/wasmtime.hh)
 
