@@ -98,7 +98,8 @@ WasmRunnerLaunch prepare_wasm_runner(const std::string& module, const WasmRunner
   if (!launch.runner) throw Error("wasm module " + module + ": the runtime sent no runner");
   auto preopens = wasm::preopens_from_json(reply.text);
   auto compiler = static_cast<WasmCompiler>(reply.value);  // the runtime's setting
-  launch.config = wasm::sealed_config_memfd(wasm::serialize_runner_config(runner_config(module, inputs, preopens, compiler)));
+  wasm::RunnerConfig config = runner_config(module, inputs, preopens, compiler);
+  launch.config = wasm::sealed_config_memfd(wasm::serialize_runner_config(config));
   keep_across_exec(inputs.sync->fd(), "the sync socket");
   keep_across_exec(inputs.fifo_fd, "exec.fifo");
   return launch;

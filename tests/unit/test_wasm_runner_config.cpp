@@ -34,7 +34,8 @@ bool same(const sock_filter& a, const sock_filter& b) {
 TEST_CASE("a runner config with a seccomp filter reads back as written") {
   std::vector<sock_filter> filter = {{0x20, 0, 0, 4}, {0x15, 255, 1, 0xc000003e}, {0x06, 0, 0, 0xffffffff},
                                      {0xffff, 0, 0, 0}};
-  RunnerConfig back = skiff::wasm::parse_runner_config(skiff::wasm::serialize_runner_config(config_with_filter(filter)));
+  std::string text = skiff::wasm::serialize_runner_config(config_with_filter(filter));
+  RunnerConfig back = skiff::wasm::parse_runner_config(text);
   REQUIRE(back.seccomp);
   REQUIRE(back.seccomp->instructions.size() == filter.size());
   for (size_t i = 0; i < filter.size(); ++i) CHECK(same(back.seccomp->instructions[i], filter[i]));
@@ -59,7 +60,8 @@ TEST_CASE("a runner config without a filter reads back without one") {
 }
 
 TEST_CASE("a runner config with a damaged seccomp filter is refused") {
-  std::string text = skiff::wasm::serialize_runner_config(config_with_filter({{0x06, 0, 0, 0x7fff0000}, {0x06, 0, 0, 0}}));
+  std::vector<sock_filter> filter = {{0x06, 0, 0, 0x7fff0000}, {0x06, 0, 0, 0}};
+  std::string text = skiff::wasm::serialize_runner_config(config_with_filter(filter));
   REQUIRE(text.find('\0') == text.size() - 2 * sizeof(sock_filter) - 1);
   SECTION("a partial instruction") {
     text.pop_back();
