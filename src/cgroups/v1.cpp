@@ -136,7 +136,12 @@ void CgroupV1::write(const Write& w, ControlFileWriter& writer) {
 }
 
 std::vector<std::string> CgroupV1::apply_limits(const nlohmann::json& resources, Limits part) {
-  auto writes = plan_v1(resources, *this);
+  // Before the join only the device rules are written: plan only them (the
+  // rest is planned, and its current values read, once, after).
+  nlohmann::json device_rules = nlohmann::json::object();
+  if (part == Limits::BeforeJoin && resources.is_object() && resources.contains("devices"))
+    device_rules["devices"] = resources["devices"];
+  auto writes = plan_v1(part == Limits::BeforeJoin ? device_rules : resources, *this);
   auto in_part = [part](const Write& w) {
     if (part == Limits::All) return true;
     return (w.controller == "devices" && !w.v2) == (part == Limits::BeforeJoin);
