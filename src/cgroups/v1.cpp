@@ -142,13 +142,12 @@ std::vector<std::string> CgroupV1::apply_limits(const nlohmann::json& resources,
   if (part == Limits::BeforeJoin && resources.is_object() && resources.contains("devices"))
     device_rules["devices"] = resources["devices"];
   auto writes = plan_v1(part == Limits::BeforeJoin ? device_rules : resources, *this);
-  auto in_part = [part](const Write& w) {
-    if (part == Limits::All) return true;
-    return (w.controller == "devices" && !w.v2) == (part == Limits::BeforeJoin);
+  auto written_before = [part](const Write& w) {
+    return part == Limits::AfterJoin && w.controller == "devices" && !w.v2;
   };
   ControlFileWriter writer;
   for (const auto& w : writes)
-    if (w.ignored.empty() && in_part(w)) write(w, writer);
+    if (w.ignored.empty() && !written_before(w)) write(w, writer);
   if (part == Limits::BeforeJoin) return {};
   return ignored_warnings(writes);
 }

@@ -163,16 +163,16 @@ void send_to_init(const SyncSocket& sync, Send send) {
 std::vector<std::string> create_hierarchies(cgroups::Cgroup& cgroup, const oci::Spec& spec,
                                             const SyncSocket& sync) {
   cgroup.create_hierarchies();
+  // Null without linux: nothing to write.
   nlohmann::json resources = spec.linux ? cgroups::effective_resources(*spec.linux) : nlohmann::json();
-  if (!cgroup.joined_by_init()) return spec.linux ? cgroup.apply(resources) : std::vector<std::string>{};
-  if (spec.linux) cgroup.apply(resources, cgroups::Limits::BeforeJoin);
+  if (!cgroup.joined_by_init()) return cgroup.apply(resources);
+  cgroup.apply(resources, cgroups::Limits::BeforeJoin);
   auto joins = cgroup.open_self_join();
   send_to_init(sync, [&] {
     for (size_t i = 0; i < joins.size(); ++i)
       sync.send_fd(SyncType::CgroupJoin, joins[i].tasks.get(), joins[i].dir,
                    static_cast<int64_t>(joins.size() - 1 - i));
   });
-  if (!spec.linux) return {};
   return cgroup.apply(resources, cgroups::Limits::AfterJoin);
 }
 
