@@ -6,6 +6,7 @@
 #include "util/error.hpp"
 #include "util/fs.hpp"
 #include "wasm/engine.hpp"
+#include "wasm/wasmtime_stdio.hpp"
 #include "wasm/wasmtime_util.hpp"
 
 namespace skiff::wasm {
@@ -82,6 +83,10 @@ class ModuleProgram : public Program {
     // provide fails the create.
     LinkerPtr linker(wasmtime_linker_new(engine_.get()));
     check(wasmtime_linker_define_wasi(linker.get()), path_);
+    if (DirectStdio::covers(*module_)) {
+      stdio_ = std::make_unique<DirectStdio>();
+      stdio_->define(*linker);
+    }
     wasmtime_instance_pre_t* pre = nullptr;
     check(wasmtime_linker_instantiate_pre(linker.get(), module_.get(), &pre), path_);
     pre_.reset(pre);
@@ -89,6 +94,7 @@ class ModuleProgram : public Program {
 
   int run(const RunConfig& config) override {
     StorePtr store = new_store(*engine_, config, path_);
+    if (stdio_) stdio_->reset(config.preopens.size());
     wasmtime_context_t* context = wasmtime_store_context(store.get());
     wasmtime_instance_t instance;
     wasm_trap_t* raw_trap = nullptr;
@@ -118,7 +124,8 @@ class ModuleProgram : public Program {
   std::string path_;
   EnginePtr engine_;
   ModulePtr module_;
-  InstancePrePtr pre_;
+  std::unique_ptr<DirectStdio> stdio_;  // null: Wasmtime's WASI answers every call
+  InstancePrePtr pre_;                  // after stdio_: it may call into it
 };
 
 }  // namespace
