@@ -39,15 +39,14 @@ bool valid_key(const std::string& key) {
 
 }  // namespace
 
-std::string SyncCompileCache::lookup(const std::string& key) {
-  sync_.send(SyncType::WasmCacheLookup, 0, key);
+void SyncCompileCache::request(const std::string& key) { sync_.send(SyncType::WasmCacheLookup, 0, key); }
+
+std::string SyncCompileCache::lookup() {
   SyncMessage entry = sync_.expect(SyncType::WasmCacheEntry);
-  keeps_stores_ = entry.value != 0;
   return entry.fd ? read_all(entry.fd.get()) : std::string();
 }
 
 void SyncCompileCache::store(const std::string&, std::string_view compiled) {
-  if (!keeps_stores_) return;
   UniqueFd memfd(::memfd_create("skiff-wasm-module", MFD_CLOEXEC));
   if (memfd && write_all(memfd.get(), compiled)) sync_.send_fd(SyncType::WasmCacheStore, memfd.get());
 }
@@ -73,10 +72,8 @@ void CompileCacheServer::lookup(const std::string& key, const SyncSocket& sync) 
   UniqueFd entry;
   if (!key_.empty())
     entry.reset(::open((options_.wasm_cache_dir + "/" + key_).c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-  // value: 1 when a store of this key would be kept.
-  int64_t keeps_stores = key_.empty() ? 0 : 1;
-  if (entry) sync.send_fd(SyncType::WasmCacheEntry, entry.get(), {}, keeps_stores);
-  else sync.send(SyncType::WasmCacheEntry, keeps_stores);
+  if (entry) sync.send_fd(SyncType::WasmCacheEntry, entry.get());
+  else sync.send(SyncType::WasmCacheEntry);
 }
 
 // Written under a name of our own, then renamed: creates running the same

@@ -11,17 +11,16 @@
 
 namespace skiff::runtime {
 
-// The init's side.
+// The init's side (the runtime has a cache directory).
 class SyncCompileCache : public wasm::CompileCache {
  public:
   explicit SyncCompileCache(const SyncSocket& sync) : sync_(sync) {}
-  std::string lookup(const std::string& key) override;
-  bool keeps_stores() const override { return keeps_stores_; }
+  void request(const std::string& key) override;
+  std::string lookup() override;
   void store(const std::string& key, std::string_view compiled) override;
 
  private:
   const SyncSocket& sync_;
-  bool keeps_stores_ = false;  // the runtime's answer to the last lookup
 };
 
 // The runtime's side, during create: answers the init's requests.

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/process_setup.hpp"
+#include "runtime/wasm_runner.hpp"
 #include "util/error.hpp"
 #include "wasm/detect.hpp"
 #include "wasm/preopens.hpp"
@@ -55,11 +56,12 @@ uint64_t memory_limit(const oci::Spec& spec) {
 }
 
 wasm::RunnerConfig runner_config(const std::string& module, const WasmRunnerInputs& inputs,
-                                 const std::vector<WasmPreopen>& preopens, WasmCompiler compiler) {
+                                 const std::vector<WasmPreopen>& preopens, const WasmRunnerSettings& settings) {
   const oci::Process& process = *inputs.spec->process;
   wasm::RunnerConfig config;
   config.module = module;
-  config.compiler = compiler;
+  config.compiler = settings.compiler;
+  config.compile_cache = settings.compile_cache;
   config.run.args = process.args;
   config.run.env = process.env;
   // Paths in the container (its rootfs, nothing of the host).
@@ -97,8 +99,8 @@ WasmRunnerLaunch prepare_wasm_runner(const std::string& module, const WasmRunner
   launch.runner = std::move(reply.fd);
   if (!launch.runner) throw Error("wasm module " + module + ": the runtime sent no runner");
   auto preopens = wasm::preopens_from_json(reply.text);
-  auto compiler = static_cast<WasmCompiler>(reply.value);  // the runtime's setting
-  wasm::RunnerConfig config = runner_config(module, inputs, preopens, compiler);
+  wasm::RunnerConfig config =
+      runner_config(module, inputs, preopens, WasmRunnerSettings::decode(reply.value));
   launch.config = wasm::sealed_config_memfd(wasm::serialize_runner_config(config));
   keep_across_exec(inputs.sync->fd(), "the sync socket");
   keep_across_exec(inputs.fifo_fd, "exec.fifo");

@@ -50,6 +50,19 @@ UniqueFd open_wasm_runner(const std::string& runner, const std::string& module, 
   }
 }
 
+namespace {
+constexpr int64_t kCompilerMask = 0xff;
+constexpr int64_t kCompileCacheBit = 0x100;
+}  // namespace
+
+int64_t WasmRunnerSettings::encode() const {
+  return static_cast<int64_t>(compiler) | (compile_cache ? kCompileCacheBit : 0);
+}
+
+WasmRunnerSettings WasmRunnerSettings::decode(int64_t value) {
+  return {static_cast<WasmCompiler>(value & kCompilerMask), (value & kCompileCacheBit) != 0};
+}
+
 bool WasmRequests::handle(const SyncMessage& message, const SyncSocket& sync) {
   if (message.type != SyncType::WasmRunner) return cache_.handle(message, sync);
   const std::string& module = message.text;
@@ -62,8 +75,8 @@ bool WasmRequests::handle(const SyncMessage& message, const SyncSocket& sync) {
   // Checked before anything runs the module: a bad annotation fails the create.
   auto preopens = wasm::container_preopens(spec_.annotations, options_.wasm_preopens);
   UniqueFd runner = open_wasm_runner(path, module, security::container_can_reach_runtime(spec_));
-  sync.send_fd(SyncType::WasmRunner, runner.get(), wasm::preopens_to_json(preopens),
-               static_cast<int64_t>(options_.wasm_compiler));
+  WasmRunnerSettings settings{options_.wasm_compiler, !options_.wasm_cache_dir.empty()};
+  sync.send_fd(SyncType::WasmRunner, runner.get(), wasm::preopens_to_json(preopens), settings.encode());
   return true;
 }
 

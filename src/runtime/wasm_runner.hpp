@@ -25,6 +25,16 @@ std::string wasm_runner_path(const RuntimeOptions& options);
 // runner's path.
 UniqueFd open_wasm_runner(const std::string& runner, const std::string& module, bool sealed_copy);
 
+// What the runtime's answer to the init's WasmRunner request carries in its
+// value, besides the runner (fd) and the preopens (text).
+struct WasmRunnerSettings {
+  WasmCompiler compiler = WasmCompiler::Auto;
+  bool compile_cache = false;  // a cache directory keeps compiled modules
+
+  int64_t encode() const;
+  static WasmRunnerSettings decode(int64_t value);
+};
+
 class WasmRequests {
  public:
   WasmRequests(const RuntimeOptions& options, const oci::Spec& spec)

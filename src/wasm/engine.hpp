@@ -35,15 +35,16 @@ struct RunConfig {
 
 // Compiled modules kept between containers, keyed by a content digest. The
 // init cannot see the host's cache directory: the runtime on the other end
-// of its sync socket looks entries up and stores them.
+// of its sync socket looks entries up and stores them. Without a cache
+// directory there is no CompileCache (null), and nothing is serialized.
 class CompileCache {
  public:
   virtual ~CompileCache() = default;
-  // The compiled (serialized) module stored under key, or "" on a miss.
-  virtual std::string lookup(const std::string& key) = 0;
-  // Whether a store after this lookup would be kept: when not (no cache
-  // directory), the module is not even serialized.
-  virtual bool keeps_stores() const = 0;
+  // Asks for the entry under key; the answer is taken by lookup(), so the
+  // engine is set up while the runtime looks.
+  virtual void request(const std::string& key) = 0;
+  // The compiled (serialized) module of the last request, or "" on a miss.
+  virtual std::string lookup() = 0;
   virtual void store(const std::string& key, std::string_view compiled) = 0;
 };
 

@@ -66,6 +66,7 @@ std::string serialize_runner_config(const RunnerConfig& config) {
   for (const auto& hook : config.start_container) hooks.push_back(hook_json(hook));
   json out{{"module", config.module},
            {"compiler", compiler_name(config.compiler)},
+           {"compileCache", config.compile_cache},
            {"args", config.run.args},
            {"env", config.run.env},
            {"preopens", preopens},
@@ -94,6 +95,7 @@ RunnerConfig parse_runner_config(std::string_view text) {
     std::optional<WasmCompiler> compiler = compiler_named(in.at("compiler").get_ref<const std::string&>());
     if (!compiler) throw Error("wasm runner config: compiler: unknown");
     config.compiler = *compiler;
+    in.at("compileCache").get_to(config.compile_cache);
     in.at("args").get_to(config.run.args);
     in.at("env").get_to(config.run.env);
     for (const json& preopen : in.at("preopens"))

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <optional>
 #include <cstdlib>
 #include <string>
 
@@ -112,8 +113,9 @@ int main(int argc, char** argv) {
     sync = runtime::SyncSocket(UniqueFd(config.sync_fd));
     wasm::name_after(config.module);
     wasm::one_wasi_worker_thread();
-    runtime::SyncCompileCache cache(sync);
-    program = wasm::load_program(config.module, &cache, config.compiler);
+    std::optional<runtime::SyncCompileCache> cache;
+    if (config.compile_cache) cache.emplace(sync);
+    program = wasm::load_program(config.module, cache ? &*cache : nullptr, config.compiler);
     wasm::check_preopen_dirs(config);
     // Cleared before Ready: `create` may exit as soon as it has read it.
     ::prctl(PR_SET_PDEATHSIG, 0);

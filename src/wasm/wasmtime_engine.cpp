@@ -74,15 +74,20 @@ void check_is_command(const wasmtime_module_t& module, const std::string& path) 
   if (!found) fail(path, "no \"_start\" export (not a WASI command module)");
 }
 
+LinkerPtr wasi_linker(wasm_engine_t& engine, const std::string& path) {
+  LinkerPtr linker(wasmtime_linker_new(&engine));
+  check(wasmtime_linker_define_wasi(linker.get()), path);
+  return linker;
+}
+
 class ModuleProgram : public Program {
  public:
-  ModuleProgram(std::string path, EnginePtr engine, ModulePtr module)
+  // linker: the engine's, with WASI defined.
+  ModuleProgram(std::string path, EnginePtr engine, ModulePtr module, LinkerPtr linker)
       : path_(std::move(path)), engine_(std::move(engine)), module_(std::move(module)) {
     check_is_command(*module_, path_);
     // Imports are resolved now, so a module needing what WASI does not
     // provide fails the create.
-    LinkerPtr linker(wasmtime_linker_new(engine_.get()));
-    check(wasmtime_linker_define_wasi(linker.get()), path_);
     if (DirectStdio::covers(*module_)) {
       stdio_ = std::make_unique<DirectStdio>();
       stdio_->define(*linker);
@@ -134,14 +139,22 @@ std::unique_ptr<Program> load_program(const std::string& path, CompileCache* cac
   std::string binary = program_binary(path);
   CompilePlan plan = plan_compile(binary, compiler, cache);
   EnginePtr engine = new_engine(plan.compiler);
-  if (is_component(binary)) return load_component(std::move(engine), plan, binary, path, cache);
+  if (is_component(binary)) {
+    receive_cached(plan, cache);
+    return load_component(std::move(engine), plan, binary, path, cache);
+  }
+  // WASI's definitions take a while: the runtime looks the cache up meanwhile.
+  LinkerPtr linker = wasi_linker(*engine, path);
+  receive_cached(plan, cache);
   ModulePtr module = cached_module(*engine, plan.cached);
   if (!module) {
+    const wasm_engine_t* planned = engine.get();
     module = compile_with_fallback(engine, plan, [&](wasm_engine_t& e) { return compile(e, binary, path); });
+    if (engine.get() != planned) linker = wasi_linker(*engine, path);  // Cranelift's, after Winch failed
     std::string compiled = plan.store ? serialized(*module) : std::string();
     if (!compiled.empty()) cache->store(plan.key, compiled);
   }
-  return std::make_unique<ModuleProgram>(path, std::move(engine), std::move(module));
+  return std::make_unique<ModuleProgram>(path, std::move(engine), std::move(module), std::move(linker));
 }
 
 }  // namespace skiff::wasm

@@ -93,14 +93,18 @@ std::string take_serialized(wasmtime_error_t* raw, wasm_byte_vec_t& bytes) {
 CompilePlan plan_compile(const std::string& binary, WasmCompiler setting, CompileCache* cache) {
   CompilePlan plan;
   plan.compiler = setting == WasmCompiler::Winch ? WasmCompiler::Winch : WasmCompiler::Cranelift;
+  // Auto: the compile is paid at every start only when nothing keeps it.
+  if (setting == WasmCompiler::Auto && !cache) plan.compiler = WasmCompiler::Winch;
   if (cache) {
     plan.key = cache_key(binary, plan.compiler);
-    plan.cached = cache->lookup(plan.key);
-    plan.store = cache->keeps_stores();
+    plan.store = true;
+    cache->request(plan.key);
   }
-  // Auto: the compile is paid at every start only when nothing keeps it.
-  if (setting == WasmCompiler::Auto && !plan.store && plan.cached.empty()) plan.compiler = WasmCompiler::Winch;
   return plan;
+}
+
+void receive_cached(CompilePlan& plan, CompileCache* cache) {
+  if (!plan.key.empty()) plan.cached = cache->lookup();
 }
 
 EnginePtr new_engine(WasmCompiler compiler) {

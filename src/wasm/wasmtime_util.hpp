@@ -47,9 +47,12 @@ struct CompilePlan {
   bool store = false;                              // a compile goes to the cache
 };
 
-// Looks the binary up in cache (may be null) and settles Auto: Winch when
-// nothing would keep the compile, Cranelift when the cache does.
+// Settles Auto (Winch when nothing would keep the compile, Cranelift when a
+// cache does) and asks cache (may be null) for the binary's entry.
 CompilePlan plan_compile(const std::string& binary, WasmCompiler setting, CompileCache* cache);
+
+// The cache's answer to plan_compile's request, into plan.cached.
+void receive_cached(CompilePlan& plan, CompileCache* cache);
 
 // An engine compiling with compiler (Cranelift or Winch).
 EnginePtr new_engine(WasmCompiler compiler);

@@ -12,6 +12,7 @@ RunnerConfig config_with_filter(std::vector<sock_filter> instructions) {
   RunnerConfig config;
   config.module = "/app.wasm";
   config.compiler = skiff::WasmCompiler::Winch;
+  config.compile_cache = true;
   config.run.args = {"/app.wasm", "--flag"};
   config.run.env = {"PATH=/bin", "EMPTY="};
   config.run.preopens = {{"/data", "/data", false}};
@@ -42,6 +43,7 @@ TEST_CASE("a runner config with a seccomp filter reads back as written") {
   CHECK(back.seccomp->flags == 4);
   CHECK(back.module == "/app.wasm");
   CHECK(back.compiler == skiff::WasmCompiler::Winch);
+  CHECK(back.compile_cache);
   CHECK(back.run.env == std::vector<std::string>{"PATH=/bin", "EMPTY="});
   CHECK(back.run.preopens.size() == 1);
   CHECK_FALSE(back.run.preopens[0].writable);
