@@ -56,9 +56,23 @@ class Program {
   virtual int run(const RunConfig& config) = 0;
 };
 
-// Reads and compiles the module (.wasm binary or .wat text) at path with
-// compiler, or loads it from cache (may be null); throws Error naming the
-// module and the cause.
-std::unique_ptr<Program> load_program(const std::string& path, CompileCache* cache, WasmCompiler compiler);
+// A program loaded in two steps, so that the runner can report Ready between
+// them when nothing can fail any more.
+class ProgramLoader {
+ public:
+  virtual ~ProgramLoader() = default;
+  // Whether the program came from the compile cache. Only programs that
+  // passed every check of finish() are stored there, so then finish() does
+  // not refuse it (the runner reports Ready before it).
+  virtual bool cached() const = 0;
+  // Compiles the program or loads it from the cache, and checks it is a
+  // command whose imports WASI provides; throws Error naming the module and
+  // the cause.
+  virtual std::unique_ptr<Program> finish() = 0;
+};
+
+// Reads the module (.wasm binary or .wat text) at path, sets up the engine
+// for compiler and gets the compile cache's answer (cache may be null).
+std::unique_ptr<ProgramLoader> begin_loading(const std::string& path, CompileCache* cache, WasmCompiler compiler);
 
 }  // namespace skiff::wasm

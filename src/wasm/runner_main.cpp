@@ -3,8 +3,10 @@
 // (namespaces, rootfs, credentials, capabilities, seccomp): the init execs it
 // from a read-only (or sealed) copy with its config in a sealed memfd, whose
 // fd is our one argument. Then, as the init would for a native process:
-//   compile the module (through the runtime's compile cache on the sync
-//   socket) -> Ready, or Error naming the module (`create` fails)
+//   compile and check the module (or load it from the runtime's compile
+//   cache on the sync socket) -> Ready, or Error naming the module (`create`
+//   fails). A module from the cache passed the checks when it was stored:
+//   Ready comes first, and it is linked while `create` returns.
 //   wait for `start` on exec.fifo -> startContainer hooks -> close the fifo
 //   -> run the module and exit with its code.
 // The engine (Wasmtime) is linked here and nowhere else.
@@ -106,16 +108,20 @@ int main(int argc, char** argv) {
     return 2;
   }
   wasm::RunnerConfig config;
+  std::unique_ptr<wasm::ProgramLoader> loader;
   std::unique_ptr<wasm::Program> program;
   runtime::SyncSocket sync;
+  std::optional<runtime::SyncCompileCache> cache;
   try {
     config = wasm::read_config(config_fd);
     sync = runtime::SyncSocket(UniqueFd(config.sync_fd));
     wasm::name_after(config.module);
     wasm::one_wasi_worker_thread();
-    std::optional<runtime::SyncCompileCache> cache;
     if (config.compile_cache) cache.emplace(sync);
-    program = wasm::load_program(config.module, cache ? &*cache : nullptr, config.compiler);
+    loader = wasm::begin_loading(config.module, cache ? &*cache : nullptr, config.compiler);
+    // A program from the cache passed the create's checks before: it is
+    // linked while `create` returns and `start` comes.
+    if (!loader->cached()) program = loader->finish();
     wasm::check_preopen_dirs(config);
     // Cleared before Ready: `create` may exit as soon as it has read it.
     ::prctl(PR_SET_PDEATHSIG, 0);
@@ -130,6 +136,7 @@ int main(int argc, char** argv) {
     ::_exit(1);
   }
   try {
+    if (!program) program = loader->finish();
     runtime::wait_for_start(config.fifo_fd);
     runtime::run_hooks(config.start_container, "startContainer", config.hook_state);
     ::close(config.fifo_fd);  // tells `start` the process runs, as execve would

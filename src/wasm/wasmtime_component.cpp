@@ -141,12 +141,15 @@ class ComponentProgram : public Program {
 std::unique_ptr<Program> load_component(EnginePtr engine, CompilePlan& plan, const std::string& binary,
                                         const std::string& path, CompileCache* cache) {
   ComponentPtr component = cached_component(*engine, plan.cached);
+  std::string compiled;
   if (!component) {
     component = compile_with_fallback(engine, plan, [&](wasm_engine_t& e) { return compile(e, binary, path); });
-    std::string compiled = plan.store ? serialized(*component) : std::string();
-    if (!compiled.empty()) cache->store(plan.key, compiled);
+    if (plan.store) compiled = serialized(*component);
   }
-  return std::make_unique<ComponentProgram>(path, std::move(engine), std::move(component));
+  auto program = std::make_unique<ComponentProgram>(path, std::move(engine), std::move(component));
+  // Stored once checked: a cached program is one the create accepts.
+  if (!compiled.empty()) cache->store(plan.key, compiled);
+  return program;
 }
 
 }  // namespace skiff::wasm::wt

@@ -133,28 +133,47 @@ class ModuleProgram : public Program {
   InstancePrePtr pre_;                  // after stdio_: it may call into it
 };
 
+class Loader : public ProgramLoader {
+ public:
+  Loader(const std::string& path, CompileCache* cache, WasmCompiler compiler)
+      : path_(path), cache_(cache), binary_(program_binary(path)) {
+    plan_ = plan_compile(binary_, compiler, cache);
+    // The engine is set up while the runtime looks the cache up.
+    engine_ = new_engine(plan_.compiler);
+    receive_cached(plan_, cache);
+    if (!is_component(binary_)) module_ = cached_module(*engine_, plan_.cached);
+  }
+
+  // Components take every step in finish().
+  bool cached() const override { return module_ != nullptr; }
+
+  std::unique_ptr<Program> finish() override {
+    if (is_component(binary_)) return load_component(std::move(engine_), plan_, binary_, path_, cache_);
+    std::string compiled;
+    if (!module_) {
+      module_ = compile_with_fallback(engine_, plan_, [&](wasm_engine_t& e) { return compile(e, binary_, path_); });
+      if (plan_.store) compiled = serialized(*module_);
+    }
+    LinkerPtr linker = wasi_linker(*engine_, path_);
+    auto program = std::make_unique<ModuleProgram>(path_, std::move(engine_), std::move(module_), std::move(linker));
+    // Stored once checked: a cached program is one the create accepts.
+    if (!compiled.empty()) cache_->store(plan_.key, compiled);
+    return program;
+  }
+
+ private:
+  std::string path_;
+  CompileCache* cache_;
+  std::string binary_;
+  CompilePlan plan_;
+  EnginePtr engine_;
+  ModulePtr module_;  // from the cache
+};
+
 }  // namespace
 
-std::unique_ptr<Program> load_program(const std::string& path, CompileCache* cache, WasmCompiler compiler) {
-  std::string binary = program_binary(path);
-  CompilePlan plan = plan_compile(binary, compiler, cache);
-  EnginePtr engine = new_engine(plan.compiler);
-  if (is_component(binary)) {
-    receive_cached(plan, cache);
-    return load_component(std::move(engine), plan, binary, path, cache);
-  }
-  // WASI's definitions take a while: the runtime looks the cache up meanwhile.
-  LinkerPtr linker = wasi_linker(*engine, path);
-  receive_cached(plan, cache);
-  ModulePtr module = cached_module(*engine, plan.cached);
-  if (!module) {
-    const wasm_engine_t* planned = engine.get();
-    module = compile_with_fallback(engine, plan, [&](wasm_engine_t& e) { return compile(e, binary, path); });
-    if (engine.get() != planned) linker = wasi_linker(*engine, path);  // Cranelift's, after Winch failed
-    std::string compiled = plan.store ? serialized(*module) : std::string();
-    if (!compiled.empty()) cache->store(plan.key, compiled);
-  }
-  return std::make_unique<ModuleProgram>(path, std::move(engine), std::move(module), std::move(linker));
+std::unique_ptr<ProgramLoader> begin_loading(const std::string& path, CompileCache* cache, WasmCompiler compiler) {
+  return std::make_unique<Loader>(path, cache, compiler);
 }
 
 }  // namespace skiff::wasm

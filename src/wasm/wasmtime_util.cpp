@@ -21,12 +21,12 @@ std::string take_bytes(wasm_byte_vec_t& bytes) {
 }
 
 // The digest of the program's bytes, under the engine's version and the
-// compiler: another Wasmtime, or Winch, compiles differently. (Cranelift's
-// keys have no compiler part: they are those of the caches made before.)
+// compiler: another Wasmtime, or Winch, compiles differently. "checked":
+// only programs that passed the create's checks are stored (ProgramLoader).
 std::string cache_key(const std::string& binary, WasmCompiler compiler) {
   std::string tag(kEngineTag);
   if (compiler == WasmCompiler::Winch) tag += "-winch";
-  return tag + "-" + sha256_hex(binary);
+  return tag + "-checked-" + sha256_hex(binary);
 }
 
 std::vector<const char*> c_strings(const std::vector<std::string>& strings) {

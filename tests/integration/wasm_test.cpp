@@ -260,6 +260,25 @@ TEST_CASE("compiled modules are cached by content digest", "[wasm]") {
   }
 }
 
+TEST_CASE("a module the create refuses is never cached, so every create refuses it", "[wasm][badinput]") {
+  Sandbox sb;
+  const fs::path cache = sb.dir / "wasm-cache";
+  Bundle b = probe_bundle(sb, {"args"});
+  // A valid, empty module: it compiles, but is no WASI command (no _start).
+  write_file(b.rootfs / "bin/probe.wasm", std::string("\0asm\1\0\0\0", 8));
+  b.save();
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    CAPTURE(attempt);
+    const std::string id = sb.new_id("nostart");
+    Output out = sb.skiff({"--wasm-cache", cache.string(), "run", "--bundle", b.dir.string(), id});
+    INFO(out.describe());
+    CHECK(out.exit_code == 1);
+    CHECK(out.err.find("wasm module /bin/probe.wasm: no \"_start\" export") != std::string::npos);
+    CHECK_NO_LEFTOVERS(sb, id);
+  }
+  CHECK((!fs::exists(cache) || fs::is_empty(cache)));
+}
+
 TEST_CASE("a .wat module in text format runs under a wasm handler", "[wasm]") {
   Sandbox sb;
   Bundle b = sb.bundle({"/app.wat"});
