@@ -51,9 +51,14 @@ class CompileCache {
 class Program {
  public:
   virtual ~Program() = default;
-  // Runs the command to its end with stdio inherited; returns the exit code
-  // (proc_exit's, 0 when _start returns, kTrapExitCode on a trap).
-  virtual int run(const RunConfig& config) = 0;
+  // Makes the store of the one run: WASI's view of config (args, env, the
+  // inherited stdio, preopens) and its memory limit. No code of the module
+  // runs yet.
+  virtual void prepare(const RunConfig& config) = 0;
+  // Runs the command (prepared) to its end; returns the exit code
+  // (proc_exit's, 0 when _start returns, kTrapExitCode on a trap). The store
+  // stays: the process exits next.
+  virtual int run() = 0;
 };
 
 // A program loaded in two steps, so that the runner can report Ready between

@@ -137,6 +137,7 @@ int main(int argc, char** argv) {
   }
   try {
     if (!program) program = loader->finish();
+    program->prepare(config.run);
     runtime::wait_for_start(config.fifo_fd);
     runtime::run_hooks(config.start_container, "startContainer", config.hook_state);
     ::close(config.fifo_fd);  // tells `start` the process runs, as execve would
@@ -144,7 +145,7 @@ int main(int argc, char** argv) {
     // our binary is a read-only bind or a sealed copy, never writable.
     ::prctl(PR_SET_DUMPABLE, 1);
     wasm::prepare_to_run(config);
-    ::_exit(program->run(config.run));
+    ::_exit(program->run());
   } catch (const std::exception& e) {
     // Nobody listens any more: stderr is the container's, as for runc.
     wasm::write_stderr(std::string("skiff init: ") + e.what() + "\n");

@@ -97,9 +97,10 @@ class ComponentProgram : public Program {
     check(wasmtime_component_linker_add_wasip2(linker_.get()), path_);
   }
 
-  int run(const RunConfig& config) override {
-    StorePtr store = new_store(*engine_, config, path_);
-    wasmtime_context_t* context = wasmtime_store_context(store.get());
+  void prepare(const RunConfig& config) override { store_ = new_store(*engine_, config, path_); }
+
+  int run() override {
+    wasmtime_context_t* context = wasmtime_store_context(store_.get());
     wasmtime_component_instance_t instance;
     ErrorPtr error(wasmtime_component_linker_instantiate(linker_.get(), context, component_.get(), &instance));
     if (error) return exit_code_of(error.get(), path_);
@@ -134,6 +135,7 @@ class ComponentProgram : public Program {
   ComponentPtr component_;
   LinkerPtr linker_;
   std::string run_interface_;
+  StorePtr store_;
 };
 
 }  // namespace

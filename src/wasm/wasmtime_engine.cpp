@@ -97,10 +97,13 @@ class ModuleProgram : public Program {
     pre_.reset(pre);
   }
 
-  int run(const RunConfig& config) override {
-    StorePtr store = new_store(*engine_, config, path_);
+  void prepare(const RunConfig& config) override {
+    store_ = new_store(*engine_, config, path_);
     if (stdio_) stdio_->reset(config.preopens.size());
-    wasmtime_context_t* context = wasmtime_store_context(store.get());
+  }
+
+  int run() override {
+    wasmtime_context_t* context = wasmtime_store_context(store_.get());
     wasmtime_instance_t instance;
     wasm_trap_t* raw_trap = nullptr;
     ErrorPtr error(wasmtime_instance_pre_instantiate(pre_.get(), context, &instance, &raw_trap));
@@ -131,6 +134,7 @@ class ModuleProgram : public Program {
   ModulePtr module_;
   std::unique_ptr<DirectStdio> stdio_;  // null: Wasmtime's WASI answers every call
   InstancePrePtr pre_;                  // after stdio_: it may call into it
+  StorePtr store_;
 };
 
 class Loader : public ProgramLoader {
