@@ -122,12 +122,20 @@ void setup_container(const InitConfig& config, Entrypoint& entrypoint, std::stri
   security::write_sysctls(*config.procfs, spec);
   mounts::finalize_rootfs(spec, config.rootfs);
 
+  // A wasm entrypoint: the runtime opens the runner while we go on.
+  const std::string module = wasm_module_path(spec);
+  if (!module.empty()) request_wasm_runner(module, *config.sync);
+  auto take_runner = [&] {
+    if (!module.empty() && !entrypoint.wasm)
+      entrypoint.wasm = prepare_wasm_runner(module, {&spec, config.sync, config.fifo_fd, config.seccomp, hook_state});
+  };
   create_working_directory(process);
   apply_rlimits(process);
   security::apply_process_attributes(process, spec);
-  if (std::string module = wasm_module_path(spec); !module.empty())
-    entrypoint.wasm = prepare_wasm_runner(module, {&spec, config.sync, config.fifo_fd, config.seccomp, hook_state});
   UniqueFd cwd = open_working_directory(process);
+  if (config.seccomp &&
+      security::seccomp_stage(*config.seccomp, process.no_new_privileges) == security::SeccompStage::BeforeCapabilities)
+    take_runner();  // before a filter could refuse its calls
   load_seccomp_at(config.seccomp, process, security::SeccompStage::BeforeCapabilities, *config.sync);
   security::prepare_capabilities(process);
   switch_user(process);
@@ -136,6 +144,7 @@ void setup_container(const InitConfig& config, Entrypoint& entrypoint, std::stri
   security::apply_lsm_labels(*config.procfs, process);
   if (process.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
     throw_errno("process.noNewPrivileges");
+  take_runner();
   if (!entrypoint.wasm) entrypoint.path = resolve_executable(process);
   load_seccomp_at(config.seccomp, process, security::SeccompStage::EndOfSetup, *config.sync);
   // The runner clears it once it has sent Ready.

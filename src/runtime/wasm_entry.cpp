@@ -91,10 +91,13 @@ std::string wasm_module_path(const oci::Spec& spec) {
   return path;
 }
 
+void request_wasm_runner(const std::string& module, const SyncSocket& sync) {
+  sync.send(SyncType::WasmRunner, 0, module);
+}
+
 WasmRunnerLaunch prepare_wasm_runner(const std::string& module, const WasmRunnerInputs& inputs) {
   WasmRunnerLaunch launch;
   launch.module = module;
-  inputs.sync->send(SyncType::WasmRunner, 0, module);
   SyncMessage reply = inputs.sync->expect(SyncType::WasmRunner);
   launch.runner = std::move(reply.fd);
   if (!launch.runner) throw Error("wasm module " + module + ": the runtime sent no runner");

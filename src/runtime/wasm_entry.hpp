@@ -36,8 +36,13 @@ struct WasmRunnerInputs {
   std::string hook_state;                             // for the startContainer hooks
 };
 
-// Before any seccomp stage: asks the runtime for the runner over sync, writes
-// the runner's config and lets the sync socket and exec.fifo cross the exec.
+// Asks the runtime for the runner over sync; the init goes on with its setup
+// while the runtime opens it.
+void request_wasm_runner(const std::string& module, const SyncSocket& sync);
+
+// Before any seccomp stage loads a filter: takes the runtime's answer to the
+// request, writes the runner's config and lets the sync socket and
+// exec.fifo cross the exec.
 WasmRunnerLaunch prepare_wasm_runner(const std::string& module, const WasmRunnerInputs& inputs);
 
 // The last step of the init's setup for a wasm entrypoint. Only returns by

@@ -47,6 +47,14 @@ TEST_CASE("a wasm module as args[0] gets its args and env from process", "[wasm]
     CHECK(out.exit_code == 0);
     CHECK(out.out == "GREETING=ahoy there\nEMPTY=\nMISSING unset\n");
   }
+  SECTION("as a user other than root") {
+    Bundle b = probe_bundle(sb, {"args"});
+    b.config["process"]["user"] = {{"uid", 1000}, {"gid", 1000}};
+    Output out = sb.run(b);
+    INFO(out.describe());
+    CHECK(out.exit_code == 0);
+    CHECK(out.out == "argc=2\n/bin/probe.wasm\nargs\n");
+  }
   SECTION("args[0] found on PATH") {
     Bundle b = probe_bundle(sb, {"args"});
     b.config["process"]["args"][0] = "probe.wasm";
