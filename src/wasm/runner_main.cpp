@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #include <csignal>
-#include <optional>
 #include <cstdlib>
+#include <optional>
 #include <string>
 
 #include "runtime/hooks.hpp"
