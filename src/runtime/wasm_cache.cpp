@@ -1,11 +1,18 @@
 #include "runtime/wasm_cache.hpp"
 
 #include <fcntl.h>
+#include <sys/auxv.h>
 #include <sys/stat.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 
 #include <algorithm>
+#include <array>
+#include <cinttypes>
+#include <cstdio>
 #include <filesystem>
 
 #include "runtime/container.hpp"
@@ -30,6 +37,32 @@ std::string read_all(int fd) {
   }
 }
 
+// The host CPU's features, for entry names: the runner trusts the entry it
+// is given, and code compiled for one CPU may be refused on another (a VM
+// moved to another host, a disk moved to another machine).
+std::string host_cpu_features() {
+  std::array<uint64_t, 3> words{};
+#if defined(__x86_64__)
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (__get_cpuid(1, &a, &b, &c, &d)) words[0] = uint64_t{c} << 32 | d;
+  if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
+    words[1] = uint64_t{b} << 32 | c;
+    words[2] = uint64_t{d} << 32;
+  }
+  if (words[0] >> 32 & bit_OSXSAVE) {  // the vector state the kernel saves (XCR0)
+    uint32_t low, high;
+    __asm__("xgetbv" : "=a"(low), "=d"(high) : "c"(0));
+    words[2] |= low;
+  }
+#else
+  words[0] = ::getauxval(AT_HWCAP);
+  words[1] = ::getauxval(AT_HWCAP2);
+#endif
+  char text[3 * 16 + 1];
+  std::snprintf(text, sizeof text, "%016" PRIx64 "%016" PRIx64 "%016" PRIx64, words[0], words[1], words[2]);
+  return text;
+}
+
 // Keys come from the container's init: only a plain file name is accepted.
 bool valid_key(const std::string& key) {
   return !key.empty() && key.size() <= 128 && std::all_of(key.begin(), key.end(), [](char c) {
@@ -51,6 +84,10 @@ void SyncCompileCache::store(const std::string&, std::string_view compiled) {
   if (memfd && write_all(memfd.get(), compiled)) sync_.send_fd(SyncType::WasmCacheStore, memfd.get());
 }
 
+void CompileCacheServer::expect_lookups() {
+  if (cpu_.empty()) cpu_ = host_cpu_features();
+}
+
 bool CompileCacheServer::handle(const SyncMessage& message, const SyncSocket& sync) {
   if (message.type == SyncType::WasmCacheLookup) {
     lookup(message.text, sync);
@@ -68,7 +105,8 @@ bool CompileCacheServer::handle(const SyncMessage& message, const SyncSocket& sy
 }
 
 void CompileCacheServer::lookup(const std::string& key, const SyncSocket& sync) {
-  key_ = valid_key(key) && !options_.wasm_cache_dir.empty() ? key : std::string();
+  if (cpu_.empty()) cpu_ = host_cpu_features();
+  key_ = valid_key(key) && !options_.wasm_cache_dir.empty() ? key + "-" + cpu_ : std::string();
   UniqueFd entry;
   if (!key_.empty())
     entry.reset(::open((options_.wasm_cache_dir + "/" + key_).c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));

@@ -27,6 +27,9 @@ class SyncCompileCache : public wasm::CompileCache {
 class CompileCacheServer {
  public:
   explicit CompileCacheServer(const RuntimeOptions& options) : options_(options) {}
+  // A wasm container's runner is on its way: what entry names need is read
+  // now, not while it waits for a lookup.
+  void expect_lookups();
   // False when message is not a cache request.
   bool handle(const SyncMessage& message, const SyncSocket& sync);
 
@@ -35,7 +38,8 @@ class CompileCacheServer {
   void store(int fd);
 
   const RuntimeOptions& options_;
-  std::string key_;  // of the last lookup: what a store is for
+  std::string key_;  // the entry of the last lookup: what a store is for
+  std::string cpu_;  // the host CPU's features (entry names end with them)
 };
 
 }  // namespace skiff::runtime

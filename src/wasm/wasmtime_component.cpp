@@ -150,7 +150,7 @@ std::unique_ptr<Program> load_component(EnginePtr engine, CompilePlan& plan, con
   }
   auto program = std::make_unique<ComponentProgram>(path, std::move(engine), std::move(component));
   // Stored once checked: a cached program is one the create accepts.
-  if (!compiled.empty()) cache->store(plan.key, compiled);
+  store_compiled(plan, cache, compiled);
   return program;
 }
 

@@ -142,26 +142,29 @@ class Loader : public ProgramLoader {
   Loader(const std::string& path, CompileCache* cache, WasmCompiler compiler)
       : path_(path), cache_(cache), binary_(program_binary(path)) {
     plan_ = plan_compile(binary_, compiler, cache);
-    // The engine is set up while the runtime looks the cache up.
-    engine_ = new_engine(plan_.compiler);
     receive_cached(plan_, cache);
-    if (!is_component(binary_)) module_ = cached_module(*engine_, plan_.cached);
   }
 
-  // Components take every step in finish().
-  bool cached() const override { return module_ != nullptr; }
+  // An entry is trusted by its name (cache_key: this engine, a checked
+  // program; the runtime adds the host CPU). Components take every step
+  // before Ready.
+  bool cached() const override { return !plan_.cached.empty() && !is_component(binary_); }
 
   std::unique_ptr<Program> finish() override {
-    if (is_component(binary_)) return load_component(std::move(engine_), plan_, binary_, path_, cache_);
+    EnginePtr engine = new_engine(plan_.compiler);
+    if (is_component(binary_)) return load_component(std::move(engine), plan_, binary_, path_, cache_);
+    ModulePtr module = cached_module(*engine, plan_.cached);
     std::string compiled;
-    if (!module_) {
-      module_ = compile_with_fallback(engine_, plan_, [&](wasm_engine_t& e) { return compile(e, binary_, path_); });
-      if (plan_.store) compiled = serialized(*module_);
+    if (!module) {
+      // After Ready (the entry was refused) the runtime no longer listens.
+      const bool before_ready = !cached();
+      module = compile_with_fallback(engine, plan_, [&](wasm_engine_t& e) { return compile(e, binary_, path_); });
+      if (before_ready && plan_.store) compiled = serialized(*module);
     }
-    LinkerPtr linker = wasi_linker(*engine_, path_);
-    auto program = std::make_unique<ModuleProgram>(path_, std::move(engine_), std::move(module_), std::move(linker));
+    LinkerPtr linker = wasi_linker(*engine, path_);
+    auto program = std::make_unique<ModuleProgram>(path_, std::move(engine), std::move(module), std::move(linker));
     // Stored once checked: a cached program is one the create accepts.
-    if (!compiled.empty()) cache_->store(plan_.key, compiled);
+    store_compiled(plan_, cache_, compiled);
     return program;
   }
 
@@ -170,8 +173,6 @@ class Loader : public ProgramLoader {
   CompileCache* cache_;
   std::string binary_;
   CompilePlan plan_;
-  EnginePtr engine_;
-  ModulePtr module_;  // from the cache
 };
 
 }  // namespace

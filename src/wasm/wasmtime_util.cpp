@@ -11,7 +11,15 @@ namespace skiff::wasm::wt {
 
 namespace {
 
-constexpr std::string_view kEngineTag = "wasmtime48";
+// Bump when new_engine's settings change: code compiled under other
+// settings may be refused, and the runner trusts the entry it is given.
+constexpr int kEngineSettings = 1;
+
+// Wasmtime's exact version and our engine settings: "wasmtime48-0-8-e1".
+std::string engine_tag() {
+  return "wasmtime" + std::to_string(WASMTIME_VERSION_MAJOR) + "-" + std::to_string(WASMTIME_VERSION_MINOR) + "-" +
+         std::to_string(WASMTIME_VERSION_PATCH) + "-e" + std::to_string(kEngineSettings);
+}
 
 std::string take_bytes(wasm_byte_vec_t& bytes) {
   std::string text(bytes.data, bytes.size);
@@ -20,13 +28,14 @@ std::string take_bytes(wasm_byte_vec_t& bytes) {
   return text;
 }
 
-// The digest of the program's bytes, under the engine's version and the
-// compiler: another Wasmtime, or Winch, compiles differently. "checked":
-// only programs that passed the create's checks are stored (ProgramLoader).
+// The digest of the program's bytes, under the engine (its version and
+// settings) and the compiler: another Wasmtime, other settings or Winch
+// compile differently. Only programs that passed the create's checks are
+// stored (ProgramLoader).
 std::string cache_key(const std::string& binary, WasmCompiler compiler) {
-  std::string tag(kEngineTag);
+  std::string tag = engine_tag();
   if (compiler == WasmCompiler::Winch) tag += "-winch";
-  return tag + "-checked-" + sha256_hex(binary);
+  return tag + "-" + sha256_hex(binary);
 }
 
 std::vector<const char*> c_strings(const std::vector<std::string>& strings) {
@@ -103,10 +112,27 @@ CompilePlan plan_compile(const std::string& binary, WasmCompiler setting, Compil
   return plan;
 }
 
+// An entry of the compile cache: the SHA-256 (hex) of the compiled program,
+// then the program. The runner trusts an entry it is given (ProgramLoader):
+// one whose digest is wrong (damaged, or not ours) is a miss, compiled again
+// and replaced before Ready.
+constexpr size_t kEntryDigestSize = 64;
+
 void receive_cached(CompilePlan& plan, CompileCache* cache) {
-  if (!plan.key.empty()) plan.cached = cache->lookup();
+  if (plan.key.empty()) return;
+  std::string entry = cache->lookup();
+  if (entry.size() <= kEntryDigestSize) return;
+  std::string_view compiled = std::string_view(entry).substr(kEntryDigestSize);
+  if (entry.compare(0, kEntryDigestSize, sha256_hex(compiled)) != 0) return;
+  entry.erase(0, kEntryDigestSize);
+  plan.cached = std::move(entry);
 }
 
+void store_compiled(const CompilePlan& plan, CompileCache* cache, std::string_view compiled) {
+  if (!compiled.empty()) cache->store(plan.key, sha256_hex(compiled) + std::string(compiled));
+}
+
+// Changing a setting here: bump kEngineSettings.
 EnginePtr new_engine(WasmCompiler compiler) {
   wasm_config_t* config = wasm_config_new();
   // A runner instantiates its module once: a copy-on-write image of the

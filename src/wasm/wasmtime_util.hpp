@@ -51,8 +51,12 @@ struct CompilePlan {
 // cache does) and asks cache (may be null) for the binary's entry.
 CompilePlan plan_compile(const std::string& binary, WasmCompiler setting, CompileCache* cache);
 
-// The cache's answer to plan_compile's request, into plan.cached.
+// The cache's answer to plan_compile's request, into plan.cached ("" for a
+// miss or a damaged entry).
 void receive_cached(CompilePlan& plan, CompileCache* cache);
+
+// Stores a compiled (serialized) program, unless empty, under plan's key.
+void store_compiled(const CompilePlan& plan, CompileCache* cache, std::string_view compiled);
 
 // An engine compiling with compiler (Cranelift or Winch).
 EnginePtr new_engine(WasmCompiler compiler);

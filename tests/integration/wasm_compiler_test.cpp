@@ -69,9 +69,10 @@ TEST_CASE("the compile cache names Winch's code apart from Cranelift's", "[wasm]
     CHECK(CompilerRun{sb, "winch", cache}.run(WASM_PROBE, {"exit", "3"}).exit_code == 3);
     auto entries = cache_entries(cache);
     REQUIRE(entries.size() == 1);
-    CHECK(entries[0].rfind("wasmtime48-winch-", 0) == 0);
+    CHECK(entries[0].rfind("wasmtime48-", 0) == 0);
+    CHECK(entries[0].find("-winch-") != std::string::npos);
   }
-  SECTION("auto with a cache compiles once, with Cranelift, under the names caches had before") {
+  SECTION("auto with a cache compiles once, with Cranelift") {
     CHECK(CompilerRun{sb, "auto", cache}.run(WASM_PROBE, {"exit", "3"}).exit_code == 3);
     auto entries = cache_entries(cache);
     REQUIRE(entries.size() == 1);

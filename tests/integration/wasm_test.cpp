@@ -249,12 +249,23 @@ TEST_CASE("compiled modules are cached by content digest", "[wasm]") {
     CHECK(second.exit_code == 5);
     CHECK(fs::last_write_time(entries[0]) == stored);
   }
-  SECTION("an entry this engine refuses is compiled again and replaced") {
+  SECTION("a damaged entry is compiled again and replaced") {
     write_file(entries[0], "not a compiled module");
     Output second = run();
     INFO(second.describe());
     CHECK(second.exit_code == 5);
     CHECK(read_file(entries[0]) != "not a compiled module");
+  }
+  SECTION("an intact entry the engine refuses is compiled again after Ready, and still runs") {
+    // Its digest is right, so the runner trusts it until Wasmtime refuses it.
+    const std::string bogus = "not a compiled module";
+    Output digest = run_command({{"/usr/bin/sha256sum"}, bogus});
+    REQUIRE(digest.exit_code == 0);
+    write_file(entries[0], digest.out.substr(0, 64) + bogus);
+    Output second = run();
+    INFO(second.describe());
+    CHECK(second.exit_code == 5);
+    CHECK(read_file(entries[0]) == digest.out.substr(0, 64) + bogus);  // nobody listens to a store then
   }
   SECTION("another module gets its own entry") {
     // The same code plus a custom section "abc": other bytes, another digest.
