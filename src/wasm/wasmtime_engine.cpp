@@ -142,6 +142,8 @@ class Loader : public ProgramLoader {
   Loader(const std::string& path, CompileCache* cache, WasmCompiler compiler)
       : path_(path), cache_(cache), binary_(program_binary(path)) {
     plan_ = plan_compile(binary_, compiler, cache);
+    // The engine is set up while the runtime looks the cache up.
+    engine_ = new_engine(plan_.compiler);
     receive_cached(plan_, cache);
   }
 
@@ -151,7 +153,7 @@ class Loader : public ProgramLoader {
   bool cached() const override { return !plan_.cached.empty() && !is_component(binary_); }
 
   std::unique_ptr<Program> finish() override {
-    EnginePtr engine = new_engine(plan_.compiler);
+    EnginePtr engine = std::move(engine_);
     if (is_component(binary_)) return load_component(std::move(engine), plan_, binary_, path_, cache_);
     ModulePtr module = cached_module(*engine, plan_.cached);
     std::string compiled;
@@ -173,6 +175,7 @@ class Loader : public ProgramLoader {
   CompileCache* cache_;
   std::string binary_;
   CompilePlan plan_;
+  EnginePtr engine_;
 };
 
 }  // namespace
