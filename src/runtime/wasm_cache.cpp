@@ -56,7 +56,9 @@ std::string host_cpu_features() {
   }
 #else
   words[0] = ::getauxval(AT_HWCAP);
+#ifdef AT_HWCAP2
   words[1] = ::getauxval(AT_HWCAP2);
+#endif
 #endif
   char text[3 * 16 + 1];
   std::snprintf(text, sizeof text, "%016" PRIx64 "%016" PRIx64 "%016" PRIx64, words[0], words[1], words[2]);
