@@ -133,7 +133,7 @@ void setup_container(const InitConfig& config, Entrypoint& entrypoint, std::stri
   apply_rlimits(process);
   security::apply_process_attributes(process, spec);
   UniqueFd cwd = open_working_directory(process);
-  if (config.seccomp &&
+  if (!module.empty() && config.seccomp &&
       security::seccomp_stage(*config.seccomp, process.no_new_privileges) == security::SeccompStage::BeforeCapabilities)
     take_runner();  // before a filter could refuse its calls
   load_seccomp_at(config.seccomp, process, security::SeccompStage::BeforeCapabilities, *config.sync);
