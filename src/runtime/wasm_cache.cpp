@@ -86,8 +86,11 @@ void SyncCompileCache::store(const std::string&, std::string_view compiled) {
   if (memfd && write_all(memfd.get(), compiled)) sync_.send_fd(SyncType::WasmCacheStore, memfd.get());
 }
 
-void CompileCacheServer::expect_lookups() {
+void CompileCacheServer::expect_lookups() { cpu_features(); }
+
+const std::string& CompileCacheServer::cpu_features() {
   if (cpu_.empty()) cpu_ = host_cpu_features();
+  return cpu_;
 }
 
 bool CompileCacheServer::handle(const SyncMessage& message, const SyncSocket& sync) {
@@ -107,8 +110,7 @@ bool CompileCacheServer::handle(const SyncMessage& message, const SyncSocket& sy
 }
 
 void CompileCacheServer::lookup(const std::string& key, const SyncSocket& sync) {
-  if (cpu_.empty()) cpu_ = host_cpu_features();
-  key_ = valid_key(key) && !options_.wasm_cache_dir.empty() ? key + "-" + cpu_ : std::string();
+  key_ = valid_key(key) && !options_.wasm_cache_dir.empty() ? key + "-" + cpu_features() : std::string();
   UniqueFd entry;
   if (!key_.empty())
     entry.reset(::open((options_.wasm_cache_dir + "/" + key_).c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));

@@ -35,6 +35,7 @@ class CompileCacheServer {
 
  private:
   void lookup(const std::string& key, const SyncSocket& sync);
+  const std::string& cpu_features();  // read once
   void store(int fd);
 
   const RuntimeOptions& options_;

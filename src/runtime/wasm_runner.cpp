@@ -75,8 +75,8 @@ bool WasmRequests::handle(const SyncMessage& message, const SyncSocket& sync) {
   // Checked before anything runs the module: a bad annotation fails the create.
   auto preopens = wasm::container_preopens(spec_.annotations, options_.wasm_preopens);
   UniqueFd runner = open_wasm_runner(path, module, security::container_can_reach_runtime(spec_));
-  if (!options_.wasm_cache_dir.empty()) cache_.expect_lookups();
   WasmRunnerSettings settings{options_.wasm_compiler, !options_.wasm_cache_dir.empty()};
+  if (settings.compile_cache) cache_.expect_lookups();
   sync.send_fd(SyncType::WasmRunner, runner.get(), wasm::preopens_to_json(preopens), settings.encode());
   return true;
 }

@@ -146,7 +146,7 @@ std::unique_ptr<Program> load_component(EnginePtr engine, CompilePlan& plan, con
   std::string compiled;
   if (!component) {
     component = compile_with_fallback(engine, plan, [&](wasm_engine_t& e) { return compile(e, binary, path); });
-    if (plan.store) compiled = serialized(*component);
+    if (plan.stores()) compiled = serialized(*component);
   }
   auto program = std::make_unique<ComponentProgram>(path, std::move(engine), std::move(component));
   // Stored once checked: a cached program is one the create accepts.

@@ -161,7 +161,7 @@ class Loader : public ProgramLoader {
       // After Ready (the entry was refused) the runtime no longer listens.
       const bool before_ready = !cached();
       module = compile_with_fallback(engine, plan_, [&](wasm_engine_t& e) { return compile(e, binary_, path_); });
-      if (before_ready && plan_.store) compiled = serialized(*module);
+      if (before_ready && plan_.stores()) compiled = serialized(*module);
     }
     LinkerPtr linker = wasi_linker(*engine, path_);
     auto program = std::make_unique<ModuleProgram>(path_, std::move(engine), std::move(module), std::move(linker));

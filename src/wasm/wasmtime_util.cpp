@@ -106,7 +106,6 @@ CompilePlan plan_compile(const std::string& binary, WasmCompiler setting, Compil
   if (setting == WasmCompiler::Auto && !cache) plan.compiler = WasmCompiler::Winch;
   if (cache) {
     plan.key = cache_key(binary, plan.compiler);
-    plan.store = true;
     cache->request(plan.key);
   }
   return plan;

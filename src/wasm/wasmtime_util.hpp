@@ -44,7 +44,9 @@ struct CompilePlan {
   WasmCompiler compiler = WasmCompiler::Cranelift;  // never Auto
   std::string key;                                 // the entry's name ("": no cache)
   std::string cached;                              // its content, "" on a miss
-  bool store = false;                              // a compile goes to the cache
+
+  // Whether a compile goes to the cache (there is one, and this key's).
+  bool stores() const { return !key.empty(); }
 };
 
 // Settles Auto (Winch when nothing would keep the compile, Cranelift when a
