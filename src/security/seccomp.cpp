@@ -219,6 +219,15 @@ std::vector<sock_filter> export_bpf(void* ctx) {
   return program;
 }
 
+// Up to this many names, a chain of compares is as short as a search tree.
+constexpr size_t kLinearSearchNames = 32;
+
+size_t syscall_name_count(const oci::Seccomp& profile) {
+  size_t count = 0;
+  for (const auto& rule : profile.syscalls) count += rule.names.size();
+  return count;
+}
+
 }  // namespace
 
 SeccompProgram compile_seccomp(const oci::Seccomp& profile) {
@@ -232,7 +241,12 @@ SeccompProgram compile_seccomp(const oci::Seccomp& profile) {
                 "libseccomp rejected " + in_quotes(profile.default_action));
   // We load the program ourselves (with our flags) and set no_new_privs ourselves.
   seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_NNP, 0);
-  if (profile.syscalls.size() > 32) seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_OPTIMIZE, 2);
+  // A profile naming many syscalls (Docker's names ~370) becomes a binary
+  // search on the syscall number rather than a chain of compares: a
+  // syscall's verdict takes ~10 instructions instead of up to one per name,
+  // and the kernel, which runs the program for every syscall number when it
+  // loads it (to cache the allowed ones), loads it in half the time.
+  if (syscall_name_count(profile) > kLinearSearchNames) seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_OPTIMIZE, 2);
   add_architectures(ctx.get(), profile);
   add_syscalls(ctx.get(), profile, default_action, program);
   program.flags = filter_flags(profile, program.notify);

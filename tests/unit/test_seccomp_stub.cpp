@@ -1,14 +1,12 @@
 // The ENOSYS stub, run on a small cBPF interpreter: per architecture,
 // numbers above the profile's highest get ENOSYS, the rest reach the filter.
 #include <linux/audit.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <seccomp.h>
 
 #include <catch2/catch.hpp>
 #include <cerrno>
-#include <cstddef>
 
+#include "seccomp_interpreter.hpp"
 #include "security/seccomp.hpp"
 
 using skiff::security::ArchLimit;
@@ -20,35 +18,8 @@ constexpr uint32_t kFilter = 0xffffffff;  // ran off the stub into libseccomp's 
 
 // What the stub answers for one syscall: its return value, or kFilter.
 uint32_t run(const std::vector<sock_filter>& program, uint32_t arch, uint32_t nr) {
-  seccomp_data data{};
-  data.arch = arch;
-  data.nr = static_cast<int>(nr);
-  uint32_t a = 0;
-  for (size_t pc = 0; pc < program.size(); ++pc) {
-    const sock_filter& insn = program[pc];
-    switch (insn.code) {
-      case BPF_LD | BPF_W | BPF_ABS:
-        a = insn.k == offsetof(seccomp_data, arch) ? data.arch : static_cast<uint32_t>(data.nr);
-        break;
-      case BPF_JMP | BPF_JA:
-        pc += insn.k;
-        break;
-      case BPF_JMP | BPF_JEQ | BPF_K:
-        pc += a == insn.k ? insn.jt : insn.jf;
-        break;
-      case BPF_JMP | BPF_JGT | BPF_K:
-        pc += a > insn.k ? insn.jt : insn.jf;
-        break;
-      case BPF_JMP | BPF_JSET | BPF_K:
-        pc += (a & insn.k) ? insn.jt : insn.jf;
-        break;
-      case BPF_RET | BPF_K:
-        return insn.k;
-      default:
-        FAIL("unexpected instruction " << insn.code);
-    }
-  }
-  return kFilter;
+  auto verdict = skiff::test::run_seccomp(program, arch, nr);
+  return verdict.returned ? verdict.action : kFilter;
 }
 
 constexpr uint32_t kEnosys = SECCOMP_RET_ERRNO | ENOSYS;
