@@ -2,8 +2,11 @@
 // loads the filter at its stage (before the capabilities are dropped without
 // noNewPrivileges, at the end of the setup for a notify listener) and the
 // runner, which the init then executes, is under it; a filter whose stage is
-// "right before execve" is loaded by the runner right before the module runs.
+// "right before execve" is loaded by the runner once it has reported Ready
+// (after the startContainer hooks when there are any).
 #include <catch2/catch.hpp>
+#include <sstream>
+#include <thread>
 
 #include "integration/harness.hpp"
 
@@ -33,7 +36,7 @@ TEST_CASE("a wasm module runs under the container's seccomp filter at every stag
   SECTION("without noNewPrivileges: loaded by the init before the runner starts") {
     b.config["process"]["noNewPrivileges"] = false;
   }
-  SECTION("with noNewPrivileges: loaded by the runner right before the module runs") {
+  SECTION("with noNewPrivileges: loaded by the runner") {
     b.config["process"]["noNewPrivileges"] = true;
   }
   Output out = sb.run(b);
@@ -56,4 +59,47 @@ TEST_CASE("a wasm module runs under skiff spec's default seccomp profile", "[was
   INFO(out.describe());
   CHECK(out.exit_code == 0);
   CHECK(out.out == "made /tmp/made\n");
+}
+
+namespace {
+
+// The Seccomp: line of a process's status ("0" none, "2" a filter).
+std::string seccomp_mode_of(pid_t pid) {
+  std::istringstream status(read_file("/proc/" + std::to_string(pid) + "/status"));
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("Seccomp:", 0) == 0) return trim(line.substr(8));
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("a filter left to the runner is loaded before start, after startContainer hooks", "[wasm][seccomp]") {
+  Sandbox sb;
+  Bundle b = mkdir_bundle(sb);
+  b.config["linux"]["seccomp"] = deny_mkdir_profile();
+  b.config["process"]["noNewPrivileges"] = true;
+  fs::path out = b.bind_out();
+  bool with_hook = false;
+  SECTION("without hooks: while create returns") {}
+  SECTION("with a startContainer hook: after the hook, which runs outside the filter (as with runc)") {
+    with_hook = true;
+    b.config["hooks"]["startContainer"] = {
+        {{"path", "/bin/sh"}, {"args", {"sh", "-c", "grep '^Seccomp:' /proc/self/status > /out/hook"}}}};
+  }
+  b.save();
+  const std::string id = sb.new_id("wasmfilter");
+  REQUIRE(sb.skiff({"create", "--bundle", b.dir.string(), id}).exit_code == 0);
+  pid_t pid = sb.state(id)["pid"].get<pid_t>();
+  if (!with_hook) {
+    // The runner loads it right after it reports Ready: soon after create.
+    auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (seccomp_mode_of(pid) != "2" && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(1ms);
+    CHECK(seccomp_mode_of(pid) == "2");
+  }
+  REQUIRE(sb.skiff({"start", id}).exit_code == 0);
+  REQUIRE(sb.wait_for_status(id, "stopped"));
+  if (with_hook) CHECK(trim(read_file(out / "hook")) == "Seccomp:\t0");
+  CHECK(!fs::exists(b.rootfs / "tmp/made"));
+  CHECK(sb.skiff({"delete", id}).exit_code == 0);
 }
