@@ -97,7 +97,7 @@ class ComponentProgram : public Program {
     check(wasmtime_component_linker_add_wasip2(linker_.get()), path_);
   }
 
-  void prepare(const RunConfig& config) override { store_ = new_store(*engine_, config, path_); }
+  void prepare(const RunConfig& config) override { store_ = new_wasi_store(*engine_, config, path_); }
 
   int run() override {
     wasmtime_context_t* context = wasmtime_store_context(store_.get());

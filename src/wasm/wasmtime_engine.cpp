@@ -6,7 +6,7 @@
 #include "util/error.hpp"
 #include "util/fs.hpp"
 #include "wasm/engine.hpp"
-#include "wasm/wasmtime_stdio.hpp"
+#include "wasm/wasmtime_direct_wasi.hpp"
 #include "wasm/wasmtime_util.hpp"
 
 namespace skiff::wasm {
@@ -74,50 +74,86 @@ void check_is_command(const wasmtime_module_t& module, const std::string& path) 
   if (!found) fail(path, "no \"_start\" export (not a WASI command module)");
 }
 
-LinkerPtr wasi_linker(wasm_engine_t& engine, const std::string& path) {
-  LinkerPtr linker(wasmtime_linker_new(&engine));
-  check(wasmtime_linker_define_wasi(linker.get()), path);
-  return linker;
+// Whether instantiating binary may run its code: it has a start section
+// (id 8), or it cannot be read (then assume so).
+bool instantiation_runs_code(const std::string& binary) {
+  constexpr size_t kHeaderSize = 8;  // magic and version
+  for (size_t at = kHeaderSize; at < binary.size();) {
+    uint8_t id = static_cast<uint8_t>(binary[at++]);
+    if (id == 8) return true;
+    uint64_t size = 0;
+    for (int shift = 0;; shift += 7) {
+      if (at >= binary.size() || shift > 28) return true;
+      uint8_t byte = static_cast<uint8_t>(binary[at++]);
+      size |= uint64_t{byte & 0x7fu} << shift;
+      if ((byte & 0x80) == 0) break;
+    }
+    if (size > binary.size() - at) return true;
+    at += size;
+  }
+  return false;
 }
 
 class ModuleProgram : public Program {
  public:
-  // linker: the engine's, with WASI defined.
-  ModuleProgram(std::string path, EnginePtr engine, ModulePtr module, LinkerPtr linker)
-      : path_(std::move(path)), engine_(std::move(engine)), module_(std::move(module)) {
+  ModuleProgram(std::string path, EnginePtr engine, ModulePtr module, bool instantiation_runs_code)
+      : path_(std::move(path)),
+        engine_(std::move(engine)),
+        module_(std::move(module)),
+        instantiation_runs_code_(instantiation_runs_code) {
     check_is_command(*module_, path_);
+    LinkerPtr linker(wasmtime_linker_new(engine_.get()));
+    if (DirectWasi::covers(*module_)) {
+      wasi_ = std::make_unique<DirectWasi>();
+      wasi_->define(*linker, *module_);
+    } else {
+      check(wasmtime_linker_define_wasi(linker.get()), path_);
+    }
     // Imports are resolved now, so a module needing what WASI does not
     // provide fails the create.
-    if (DirectStdio::covers(*module_)) {
-      stdio_ = std::make_unique<DirectStdio>();
-      stdio_->define(*linker);
-    }
     wasmtime_instance_pre_t* pre = nullptr;
     check(wasmtime_linker_instantiate_pre(linker.get(), module_.get(), &pre), path_);
     pre_.reset(pre);
   }
 
   void prepare(const RunConfig& config) override {
-    store_ = new_store(*engine_, config, path_);
-    if (stdio_) stdio_->reset(config.preopens.size());
+    if (wasi_) {
+      store_ = new_store(*engine_, config);
+      wasi_->reset(config);
+    } else {
+      store_ = new_wasi_store(*engine_, config, path_);
+    }
+    // Without a start function, instantiating runs none of the module's code:
+    // it is done before `start` (a failure, such as memory over the limit,
+    // is still reported when the module would run).
+    if (!instantiation_runs_code_) instantiate();
   }
 
   int run() override {
-    wasmtime_context_t* context = wasmtime_store_context(store_.get());
-    wasmtime_instance_t instance;
-    wasm_trap_t* raw_trap = nullptr;
-    ErrorPtr error(wasmtime_instance_pre_instantiate(pre_.get(), context, &instance, &raw_trap));
-    if (!error && !raw_trap) error.reset(call_start(context, instance, &raw_trap));
-    TrapPtr trap(raw_trap);
-    if (error) return exit_code_of(error.get(), path_);
-    if (trap) {
-      report("wasm module " + path_ + ": " + message_of(trap.get()));
+    if (!instantiated_) instantiate();
+    if (!error_ && !trap_) {
+      wasm_trap_t* raw_trap = nullptr;
+      error_.reset(call_start(wasmtime_store_context(store_.get()), instance_, &raw_trap));
+      trap_.reset(raw_trap);
+    }
+    if (wasi_ && wasi_->exit_status()) return *wasi_->exit_status();
+    if (error_) return exit_code_of(error_.get(), path_);
+    if (trap_) {
+      report("wasm module " + path_ + ": " + message_of(trap_.get()));
       return kTrapExitCode;
     }
     return 0;
   }
 
  private:
+  void instantiate() {
+    wasm_trap_t* raw_trap = nullptr;
+    error_.reset(wasmtime_instance_pre_instantiate(pre_.get(), wasmtime_store_context(store_.get()), &instance_,
+                                                   &raw_trap));
+    trap_.reset(raw_trap);
+    instantiated_ = true;
+  }
+
   static wasmtime_error_t* call_start(wasmtime_context_t* context, const wasmtime_instance_t& instance,
                                       wasm_trap_t** trap) {
     wasmtime_extern_t start;
@@ -132,9 +168,14 @@ class ModuleProgram : public Program {
   std::string path_;
   EnginePtr engine_;
   ModulePtr module_;
-  std::unique_ptr<DirectStdio> stdio_;  // null: Wasmtime's WASI answers every call
-  InstancePrePtr pre_;                  // after stdio_: it may call into it
+  bool instantiation_runs_code_;
+  std::unique_ptr<DirectWasi> wasi_;  // null: Wasmtime's WASI answers every call
+  InstancePrePtr pre_;                // after wasi_: it may call into it
   StorePtr store_;
+  wasmtime_instance_t instance_{};
+  bool instantiated_ = false;
+  ErrorPtr error_;  // of instantiating or running
+  TrapPtr trap_;
 };
 
 class Loader : public ProgramLoader {
@@ -163,8 +204,8 @@ class Loader : public ProgramLoader {
       module = compile_with_fallback(engine, plan_, [&](wasm_engine_t& e) { return compile(e, binary_, path_); });
       if (before_ready && plan_.stores()) compiled = serialized(*module);
     }
-    LinkerPtr linker = wasi_linker(*engine, path_);
-    auto program = std::make_unique<ModuleProgram>(path_, std::move(engine), std::move(module), std::move(linker));
+    auto program = std::make_unique<ModuleProgram>(path_, std::move(engine), std::move(module),
+                                                   instantiation_runs_code(binary_));
     // Stored once checked: a cached program is one the create accepts.
     store_compiled(plan_, cache_, compiled);
     return program;

@@ -153,13 +153,18 @@ EnginePtr new_engine(WasmCompiler compiler) {
   return EnginePtr(wasm_engine_new_with_config(config));
 }
 
-StorePtr new_store(wasm_engine_t& engine, const RunConfig& config, const std::string& path) {
+StorePtr new_store(wasm_engine_t& engine, const RunConfig& config) {
   StorePtr store(wasmtime_store_new(&engine, nullptr, nullptr));
   // Every linear memory stays within the container's memory limit: growing
   // past it fails (memory.grow returns -1, malloc NULL), instantiating a
   // module whose initial memory exceeds it fails with an error.
   if (config.memory_limit > 0)
     wasmtime_store_limiter(store.get(), static_cast<int64_t>(config.memory_limit), -1, -1, -1, -1);
+  return store;
+}
+
+StorePtr new_wasi_store(wasm_engine_t& engine, const RunConfig& config, const std::string& path) {
+  StorePtr store = new_store(engine, config);
   check(wasmtime_context_set_wasi(wasmtime_store_context(store.get()), wasi_config(config).release()), path);
   return store;
 }

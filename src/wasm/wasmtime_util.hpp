@@ -78,9 +78,11 @@ auto compile_with_fallback(EnginePtr& engine, CompilePlan& plan, Compile compile
   }
 }
 
-// A store for one run: the WASI context of config (args, env, inherited
-// stdio, preopens) and its memory limit.
-StorePtr new_store(wasm_engine_t& engine, const RunConfig& config, const std::string& path);
+// A store for one run, with the memory limit of config.
+StorePtr new_store(wasm_engine_t& engine, const RunConfig& config);
+// A store for one run with Wasmtime's WASI context of config (args, env,
+// inherited stdio, preopens).
+StorePtr new_wasi_store(wasm_engine_t& engine, const RunConfig& config, const std::string& path);
 
 // A message of a finished run, to the container's stderr: the runtime that
 // started us stopped listening at `start`.

@@ -1,8 +1,8 @@
-// A module that only prints has its fd calls answered by skiff-wasm itself
-// (src/wasm/wasmtime_stdio.hpp), exactly as Wasmtime's WASI answers them,
-// and runs without Wasmtime's tokio runtime. The module is
+// A module that only prints has its WASI calls answered by skiff-wasm itself
+// (src/wasm/wasmtime_direct_wasi.hpp), exactly as Wasmtime's WASI answers
+// them, and runs without Wasmtime's tokio runtime. The module is
 // tests/integration/wasm/printer.c, built as is (WASM_PRINTER) and with one
-// import more (WASM_PRINTER_WASMTIME_FDS), which leaves its fd calls to
+// import more (WASM_PRINTER_WASMTIME_FDS), which leaves all its calls to
 // Wasmtime.
 #include <chrono>
 #include <thread>
@@ -38,8 +38,10 @@ TEST_CASE("a module that only prints gets the answers Wasmtime's WASI gives", "[
   CAPTURE(preopens);
   std::vector<Output> outputs;
   for (const char* module : {WASM_PRINTER, WASM_PRINTER_WASMTIME_FDS}) {
-    Bundle b = printer_bundle(sb, module, {"report"});
+    Bundle b = printer_bundle(sb, module, {"report", "two words", "ünïcode"});
     if (!preopens.empty()) b.config["annotations"]["run.skiff.wasm/preopens"] = preopens;
+    // Wasmtime's WASI holds an entry without "=" as NAME and "".
+    b.config["process"]["env"] = {"PATH=/bin", "NO_EQUALS", "A=b=c", "EMPTY="};
     outputs.push_back(sb.run(b));
     INFO(outputs.back().describe());
     REQUIRE(outputs.back().exit_code == 0);
@@ -57,9 +59,41 @@ TEST_CASE("a module that only prints gets the answers Wasmtime's WASI gives", "[
   CHECK(ours.out.find("write 0: errno 8\nwrite 3: errno 8\nab\nthree buffers: errno 0 written 2\n") !=
         std::string::npos);
   CHECK(ours.out.find("seek 1: errno 70 ") != std::string::npos);
+  CHECK(ours.out.find("args: errno 0 count 4 bytes 45\n  [0] at +0: /bin/printer.wasm\n  [1] at +18: report\n"
+                      "  [2] at +25: two words\n  [3] at +35: ünïcode\n") != std::string::npos);
+  CHECK(ours.out.find("environ: errno 0 count 4 bytes 34\n  [0] at +0: PATH=/bin\n  [1] at +10: NO_EQUALS=\n"
+                      "  [2] at +21: A=b=c\n  [3] at +27: EMPTY=\n") != std::string::npos);
+  CHECK(ours.out.find("clock 0: res errno 0 res 1, time errno 0 since 2020 1 under a minute 0\n"
+                      "clock 1: res errno 0 res 1, time errno 0 since 2020 0 under a minute 1\n"
+                      "clock 2: res errno 8 res 0, time errno 8 since 2020 0 under a minute 1\n"
+                      "clock 3: res errno 8 res 0, time errno 8 since 2020 0 under a minute 1\n") !=
+        std::string::npos);
+  CHECK(ours.out.find("random: errno 0 nonzero 1\nsched_yield: errno 0, proc_raise: errno 58\n") !=
+        std::string::npos);
   CHECK(ours.out.find("close 4: errno " + std::string(preopens.empty() ? "8" : "0") + ", close 0: errno 0\n") !=
         std::string::npos);
   CHECK(ours.err == "to stderr\nafter closing 1: write errno 8, fdstat errno 8\n");
+}
+
+TEST_CASE("a module that only prints exits and traps as with Wasmtime's WASI", "[wasm][stdio]") {
+  Sandbox sb;
+  struct Case {
+    std::vector<std::string> args;
+    int exit_code;
+  };
+  for (const Case& c : {Case{{"exit", "0"}, 0}, Case{{"exit", "3"}, 3}, Case{{"exit", "125"}, 125},
+                        Case{{"exit", "126"}, 134}, Case{{"bad-clock"}, 134}, Case{{"bad-pointer"}, 134}}) {
+    CAPTURE(c.args);
+    for (const char* module : {WASM_PRINTER, WASM_PRINTER_WASMTIME_FDS}) {
+      CAPTURE(module);
+      Output out = sb.run(printer_bundle(sb, module, c.args));
+      INFO(out.describe());
+      CHECK(out.exit_code == c.exit_code);
+      CHECK(out.out.empty());
+      // A trap names the module; a proc_exit says nothing.
+      CHECK((c.exit_code == 134) == (out.err.find("wasm module /bin/printer.wasm: ") != std::string::npos));
+    }
+  }
 }
 
 TEST_CASE("a module that only prints runs without Wasmtime's worker thread", "[wasm][stdio]") {
