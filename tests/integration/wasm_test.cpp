@@ -5,6 +5,9 @@
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <sstream>
+#include <thread>
 
 #include "integration/harness.hpp"
 
@@ -396,4 +399,72 @@ TEST_CASE("the container's memory limit bounds the module's linear memory", "[wa
     CHECK(out.err.find("wasm module /app.wat") != std::string::npos);
     CHECK(out.err.find("memory") != std::string::npos);
   }
+}
+
+namespace {
+
+// The largest mapping of a process, in bytes: an instantiated module's linear
+// memory is a reservation of 4 GiB or more.
+uint64_t largest_mapping(int pid) {
+  std::istringstream maps(read_file("/proc/" + std::to_string(pid) + "/maps"));
+  uint64_t largest = 0;
+  for (std::string line; std::getline(maps, line);) {
+    uint64_t start = std::stoull(line.substr(0, line.find('-')), nullptr, 16);
+    uint64_t end = std::stoull(line.substr(line.find('-') + 1), nullptr, 16);
+    largest = std::max(largest, end - start);
+  }
+  return largest;
+}
+
+// CPU time of a process so far, in clock ticks (utime + stime).
+long cpu_ticks(int pid) {
+  std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+  std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+  std::string field;
+  long ticks = 0;
+  for (int index = 3; fields >> field && index <= 15; ++index)
+    if (index >= 14) ticks += std::stol(field);
+  return ticks;
+}
+
+}  // namespace
+
+TEST_CASE("a module is instantiated before start unless it has a start function", "[wasm][lifecycle]") {
+  Sandbox sb;
+  Bundle b = sb.bundle({"/app.wat"});
+  b.config["annotations"] = {{"run.oci.handler", "wasm"}};
+  constexpr uint64_t kFourGiB = uint64_t{4} << 30;
+  const std::string spin_one_second =
+      "(import \"wasi_snapshot_preview1\" \"clock_time_get\" (func $clock (param i32 i64 i32) (result i32)))\n"
+      "(memory (export \"memory\") 1)\n"
+      "(func $spin (local $start i64)\n"
+      "  (drop (call $clock (i32.const 1) (i64.const 1) (i32.const 0)))\n"
+      "  (local.set $start (i64.load (i32.const 0)))\n"
+      "  (loop $again\n"
+      "    (drop (call $clock (i32.const 1) (i64.const 1) (i32.const 0)))\n"
+      "    (br_if $again (i64.lt_u (i64.sub (i64.load (i32.const 0)) (local.get $start))\n"
+      "                            (i64.const 1000000000)))))\n";
+  bool has_start_function = GENERATE(false, true);
+  CAPTURE(has_start_function);
+  // With a start function, the spin runs when the module is instantiated.
+  write_file(b.rootfs / "app.wat", "(module\n" + spin_one_second + (has_start_function ? "(start $spin)\n" : "") +
+                                       "(func (export \"_start\") " + (has_start_function ? "" : "(call $spin)") +
+                                       "))\n");
+  b.save();
+  const std::string id = sb.new_id("wasminst");
+  REQUIRE(sb.skiff({"create", "--bundle", b.dir.string(), id}).exit_code == 0);
+  const int pid = sb.state(id).value("pid", 0);
+  REQUIRE(pid > 0);
+  auto deadline = std::chrono::steady_clock::now() + 500ms;
+  while (largest_mapping(pid) < kFourGiB && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(5ms);
+  std::this_thread::sleep_for(300ms);
+  // Created, not started: the module's code has not run (no CPU spent
+  // spinning), and only a module without a start function is instantiated.
+  CHECK(cpu_ticks(pid) < 15);
+  CHECK((largest_mapping(pid) >= kFourGiB) == !has_start_function);
+  REQUIRE(sb.skiff({"start", id}).exit_code == 0);
+  REQUIRE(sb.wait_for_status(id, "stopped"));
+  CHECK(sb.state(id).value("status", "") == "stopped");
+  CHECK(sb.skiff({"delete", id}).exit_code == 0);
 }
