@@ -246,52 +246,22 @@ const std::array<DirectWasi::Definition, 14> DirectWasi::kDefinitions = {{
     {"proc_raise", {WASM_I32}, 1, true, &DirectWasi::proc_raise},
 }};
 
-namespace {
-
-// Calls f(module name, field name) for each import of module.
-template <typename F>
-void for_each_import(const wasmtime_module_t& module, F f) {
-  wasm_importtype_vec_t imports;
-  wasmtime_module_imports(&module, &imports);
-  for (size_t i = 0; i < imports.size; ++i) {
-    const wasm_name_t* from = wasm_importtype_module(imports.data[i]);
-    const wasm_name_t* name = wasm_importtype_name(imports.data[i]);
-    f(std::string_view(from->data, from->size), std::string_view(name->data, name->size));
-  }
-  wasm_importtype_vec_delete(&imports);
+bool DirectWasi::covers(const ModuleInterface& interface) {
+  auto answered = [](const ModuleInterface::Import& import) {
+    return import.module == kWasiModule &&
+           std::any_of(kDefinitions.begin(), kDefinitions.end(),
+                       [&](const Definition& definition) { return definition.name == import.name; });
+  };
+  return std::all_of(interface.imports.begin(), interface.imports.end(), answered) &&
+         interface.exports_a(WASM_EXTERN_MEMORY, "memory");
 }
 
-bool exports_memory(const wasmtime_module_t& module) {
-  wasm_exporttype_vec_t exports;
-  wasmtime_module_exports(&module, &exports);
-  bool found = false;
-  for (size_t i = 0; i < exports.size && !found; ++i) {
-    const wasm_name_t* name = wasm_exporttype_name(exports.data[i]);
-    found = std::string_view(name->data, name->size) == "memory" &&
-            wasm_externtype_kind(wasm_exporttype_type(exports.data[i])) == WASM_EXTERN_MEMORY;
-  }
-  wasm_exporttype_vec_delete(&exports);
-  return found;
-}
-
-}  // namespace
-
-bool DirectWasi::covers(const wasmtime_module_t& module) {
-  bool covered = true;
-  for_each_import(module, [&](std::string_view from, std::string_view name) {
-    covered = covered && from == kWasiModule &&
-              std::any_of(kDefinitions.begin(), kDefinitions.end(),
-                          [&](const Definition& definition) { return definition.name == name; });
-  });
-  return covered && exports_memory(module);
-}
-
-void DirectWasi::define(wasmtime_linker_t& linker, const wasmtime_module_t& module) {
+void DirectWasi::define(wasmtime_linker_t& linker, const ModuleInterface& interface) {
   std::array<bool, kDefinitions.size()> defined{};
-  for_each_import(module, [&](std::string_view, std::string_view name) {
+  for (const auto& import : interface.imports) {
     for (size_t i = 0; i < kDefinitions.size(); ++i) {
       const Definition& definition = kDefinitions[i];
-      if (definition.name != name || defined[i]) continue;
+      if (definition.name != import.name || defined[i]) continue;
       defined[i] = true;
       wasm_functype_t* type = function_type(definition.params.data(), definition.param_count, definition.returns);
       wasmtime_error_t* error =
@@ -300,7 +270,7 @@ void DirectWasi::define(wasmtime_linker_t& linker, const wasmtime_module_t& modu
       wasm_functype_delete(type);
       check(error, "WASI " + std::string(definition.name));
     }
-  });
+  }
 }
 
 void DirectWasi::reset(const RunConfig& config) {

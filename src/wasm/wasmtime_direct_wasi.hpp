@@ -27,18 +27,19 @@
 #include <wasmtime.h>
 
 #include "wasm/engine.hpp"
+#include "wasm/wasmtime_util.hpp"
 
 namespace skiff::wasm::wt {
 
 class DirectWasi {
  public:
-  // Whether all of module's imports are WASI calls we answer, and it exports
-  // its memory.
-  static bool covers(const wasmtime_module_t& module);
+  // Whether all of a module's imports are WASI calls we answer, and it
+  // exports its memory.
+  static bool covers(const ModuleInterface& interface);
 
-  // Defines in linker the calls module imports. We must outlive every
+  // Defines in linker the calls the module imports. We must outlive every
   // instance linked with them.
-  void define(wasmtime_linker_t& linker, const wasmtime_module_t& module);
+  void define(wasmtime_linker_t& linker, const ModuleInterface& interface);
 
   // Before an instance runs: the args, env and preopens of config (throws
   // Error, as Wasmtime's WASI refuses them, for args or env not UTF-8); fds

@@ -61,17 +61,10 @@ std::string serialized(const wasmtime_module_t& module) {
   return take_serialized(wasmtime_module_serialize(&module, &bytes), bytes);
 }
 
-// Refuses a module that is not a WASI command: no _start to call.
-void check_is_command(const wasmtime_module_t& module, const std::string& path) {
-  wasm_exporttype_vec_t exports;
-  wasmtime_module_exports(&module, &exports);
-  bool found = false;
-  for (size_t i = 0; i < exports.size && !found; ++i) {
-    const wasm_name_t* name = wasm_exporttype_name(exports.data[i]);
-    found = std::string_view(name->data, name->size) == "_start";
-  }
-  wasm_exporttype_vec_delete(&exports);
-  if (!found) fail(path, "no \"_start\" export (not a WASI command module)");
+// Refuses a module that is not a WASI command: no _start function to call.
+void check_is_command(const ModuleInterface& interface, const std::string& path) {
+  if (!interface.exports_a(WASM_EXTERN_FUNC, "_start"))
+    fail(path, "no \"_start\" function export (not a WASI command module)");
 }
 
 // Whether instantiating binary may run its code: it has a start section
@@ -101,11 +94,12 @@ class ModuleProgram : public Program {
         engine_(std::move(engine)),
         module_(std::move(module)),
         instantiation_runs_code_(instantiation_runs_code) {
-    check_is_command(*module_, path_);
+    ModuleInterface interface = ModuleInterface::of(*module_);
+    check_is_command(interface, path_);
     LinkerPtr linker(wasmtime_linker_new(engine_.get()));
-    if (DirectWasi::covers(*module_)) {
+    if (DirectWasi::covers(interface)) {
       wasi_ = std::make_unique<DirectWasi>();
-      wasi_->define(*linker, *module_);
+      wasi_->define(*linker, interface);
     } else {
       check(wasmtime_linker_define_wasi(linker.get()), path_);
     }

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "util/error.hpp"
@@ -151,6 +152,29 @@ EnginePtr new_engine(WasmCompiler compiler) {
     wasmtime_config_cranelift_regalloc_algorithm_set(config, WASMTIME_REGALLOC_SINGLE_PASS);
   }
   return EnginePtr(wasm_engine_new_with_config(config));
+}
+
+ModuleInterface ModuleInterface::of(const wasmtime_module_t& module) {
+  auto text = [](const wasm_name_t* name) { return std::string(name->data, name->size); };
+  ModuleInterface interface;
+  wasm_importtype_vec_t imports;
+  wasmtime_module_imports(&module, &imports);
+  for (size_t i = 0; i < imports.size; ++i)
+    interface.imports.push_back(
+        {text(wasm_importtype_module(imports.data[i])), text(wasm_importtype_name(imports.data[i]))});
+  wasm_importtype_vec_delete(&imports);
+  wasm_exporttype_vec_t exports;
+  wasmtime_module_exports(&module, &exports);
+  for (size_t i = 0; i < exports.size; ++i)
+    interface.exports.push_back({text(wasm_exporttype_name(exports.data[i])),
+                                 wasm_externtype_kind(wasm_exporttype_type(exports.data[i]))});
+  wasm_exporttype_vec_delete(&exports);
+  return interface;
+}
+
+bool ModuleInterface::exports_a(wasm_externkind_t kind, std::string_view name) const {
+  return std::any_of(exports.begin(), exports.end(),
+                     [&](const Export& e) { return e.kind == kind && e.name == name; });
 }
 
 StorePtr new_store(wasm_engine_t& engine, const RunConfig& config) {

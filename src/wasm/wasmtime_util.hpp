@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <wasi.h>
 #include <wasmtime.h>
@@ -77,6 +78,22 @@ auto compile_with_fallback(EnginePtr& engine, CompilePlan& plan, Compile compile
     return compile(*engine);
   }
 }
+
+// What a core module imports and exports, read from Wasmtime once.
+struct ModuleInterface {
+  struct Import {
+    std::string module, name;
+  };
+  struct Export {
+    std::string name;
+    wasm_externkind_t kind;
+  };
+  std::vector<Import> imports;
+  std::vector<Export> exports;
+
+  static ModuleInterface of(const wasmtime_module_t& module);
+  bool exports_a(wasm_externkind_t kind, std::string_view name) const;
+};
 
 // A store for one run, with the memory limit of config.
 StorePtr new_store(wasm_engine_t& engine, const RunConfig& config);

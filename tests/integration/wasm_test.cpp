@@ -295,7 +295,7 @@ TEST_CASE("a module the create refuses is never cached, so every create refuses 
     Output out = sb.skiff({"--wasm-cache", cache.string(), "run", "--bundle", b.dir.string(), id});
     INFO(out.describe());
     CHECK(out.exit_code == 1);
-    CHECK(out.err.find("wasm module /bin/probe.wasm: no \"_start\" export") != std::string::npos);
+    CHECK(out.err.find("wasm module /bin/probe.wasm: no \"_start\" function export") != std::string::npos);
     CHECK_NO_LEFTOVERS(sb, id);
   }
   CHECK((!fs::exists(cache) || fs::is_empty(cache)));
@@ -321,6 +321,13 @@ TEST_CASE("a .wat module in text format runs under a wasm handler", "[wasm]") {
     INFO(out.describe());
     CHECK(out.exit_code != 0);
     CHECK(out.err.find("wasm module /app.wat") != std::string::npos);
+  }
+  SECTION("a \"_start\" that is no function fails the create, naming the module") {
+    write_file(b.rootfs / "app.wat", "(module (global (export \"_start\") i32 (i32.const 0)))\n");
+    Output out = sb.run(b);
+    INFO(out.describe());
+    CHECK(out.exit_code == 1);
+    CHECK(out.err.find("wasm module /app.wat: no \"_start\" function export") != std::string::npos);
   }
   SECTION("an import WASI does not provide fails the create, naming the module") {
     write_file(b.rootfs / "app.wat",
