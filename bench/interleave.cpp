@@ -1,5 +1,5 @@
-// bench/interleave: times commands in turns, one run of each per turn, for
-// bench/rounds.sh. This host's speed drifts by tens of percent within
+// bench/interleave: times commands in turns, one run of each per turn (in a
+// shuffled order), for bench/rounds.sh. This host's speed drifts by tens of percent within
 // seconds; commands timed one after the other (hyperfine times a command's
 // runs in one go) carry their window's drift into the ratios, commands
 // taking turns run by run share it.
@@ -21,6 +21,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -144,10 +145,19 @@ int main(int argc, char** argv) {
   }
   if (runs <= 0 || export_json.empty() || commands.empty())
     usage_error("usage: interleave --runs N [--warmup N] --export-json FILE NAME=COMMAND...");
-  for (int turn = 0; turn < warmup + runs; ++turn)
-    for (auto& command : commands) {
-      double elapsed = run_once(command);
-      if (turn >= warmup) command.times.push_back(elapsed);
+  // Each turn runs the commands in a new order: a run is slowed by what the
+  // one before it left to the kernel (a network namespace to clean up, a
+  // large address space to free), and no command may always follow the
+  // same one. The seed is fixed: runs are repeatable.
+  std::vector<size_t> order(commands.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::mt19937 shuffler(1);
+  for (int turn = 0; turn < warmup + runs; ++turn) {
+    std::shuffle(order.begin(), order.end(), shuffler);
+    for (size_t i : order) {
+      double elapsed = run_once(commands[i]);
+      if (turn >= warmup) commands[i].times.push_back(elapsed);
     }
+  }
   write_results(export_json, commands);
 }
