@@ -282,9 +282,14 @@ SavedState create_container(const RuntimeOptions& runtime_options, const std::st
   config.wait_for_parent = config.rootfs.new_user_ns ||
                            namespaces::joins_namespaces(spec.linux ? &*spec.linux : nullptr);
   uint64_t flags = clone_flags(spec, config);
+  runtime::WasmRequests wasm(runtime_options, spec);
+  std::optional<runtime::WasmRunnerOffer> runner = wasm.offer();
+  config.wasm_runner = runner ? &*runner : nullptr;
 
   Launch launch = launch_init(spec, config, flags, cgroup->clone_into_fd(), parent_end, child_end);
   child_end.close();
+  const bool runner_offered = runner.has_value();
+  runner.reset();  // the init has its copy
   console.reset();
   pid_t pid = launch.pid;
   int pidfd = launch.pidfd.get();
@@ -317,7 +322,7 @@ SavedState create_container(const RuntimeOptions& runtime_options, const std::st
   saved.start_time = runtime::process_start_time(pid).value_or(0);
 
   run_creation_hooks(parent_end, spec.hooks, saved);
-  runtime::WasmRequests wasm(runtime_options, spec);
+  if (runner_offered) wasm.expect_lookups();
   expect_ready(parent_end, spec, saved, wasm);
 
   store.save(saved);

@@ -122,12 +122,17 @@ void setup_container(const InitConfig& config, Entrypoint& entrypoint, std::stri
   security::write_sysctls(*config.procfs, spec);
   mounts::finalize_rootfs(spec, config.rootfs);
 
-  // A wasm entrypoint: the runtime opens the runner while we go on.
+  // A wasm entrypoint: the runner came with the clone, or the runtime opens
+  // it while we go on.
   const std::string module = wasm_module_path(spec);
-  if (!module.empty()) request_wasm_runner(module, *config.sync);
+  WasmRunnerOffer* offered = config.wasm_runner;
+  if (offered && module.empty()) offered->runner.reset();
+  if (!module.empty() && !offered) request_wasm_runner(module, *config.sync);
   auto take_runner = [&] {
-    if (!module.empty() && !entrypoint.wasm)
-      entrypoint.wasm = prepare_wasm_runner(module, {&spec, config.sync, config.fifo_fd, config.seccomp, hook_state});
+    if (module.empty() || entrypoint.wasm) return;
+    WasmRunnerOffer offer = offered ? std::move(*offered) : receive_wasm_runner(*config.sync);
+    entrypoint.wasm =
+        prepare_wasm_runner(module, std::move(offer), {&spec, config.sync, config.fifo_fd, config.seccomp, hook_state});
   };
   create_working_directory(process);
   apply_rlimits(process);

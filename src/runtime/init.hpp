@@ -8,6 +8,7 @@
 #include "mounts/rootfs.hpp"
 #include "oci/spec.hpp"
 #include "runtime/sync.hpp"
+#include "runtime/wasm_entry.hpp"
 #include "security/seccomp.hpp"
 #include "security/procfs.hpp"
 
@@ -30,6 +31,9 @@ struct InitConfig {
   bool join_cgroups = false;      // v1: the runtime sends the hierarchies to join (CgroupJoin)
   bool wait_for_parent = false;   // id maps pending: wait for MapsWritten
   bool unshare_cgroupns = false;  // v1: create the cgroup namespace once placed in the cgroup
+  // The wasm runner, opened before the clone when the spec looked like wasm
+  // (WasmRequests::offer); null: the init asks for it if it finds a module.
+  WasmRunnerOffer* wasm_runner = nullptr;
 };
 
 // Never returns: execs the container process or _exits after reporting the

@@ -95,15 +95,20 @@ void request_wasm_runner(const std::string& module, const SyncSocket& sync) {
   sync.send(SyncType::WasmRunner, 0, module);
 }
 
-WasmRunnerLaunch prepare_wasm_runner(const std::string& module, const WasmRunnerInputs& inputs) {
+WasmRunnerOffer receive_wasm_runner(const SyncSocket& sync) {
+  SyncMessage reply = sync.expect(SyncType::WasmRunner);
+  return {std::move(reply.fd), std::move(reply.text), reply.value};
+}
+
+WasmRunnerLaunch prepare_wasm_runner(const std::string& module, WasmRunnerOffer offer,
+                                     const WasmRunnerInputs& inputs) {
   WasmRunnerLaunch launch;
   launch.module = module;
-  SyncMessage reply = inputs.sync->expect(SyncType::WasmRunner);
-  launch.runner = std::move(reply.fd);
+  launch.runner = std::move(offer.runner);
   if (!launch.runner) throw Error("wasm module " + module + ": the runtime sent no runner");
-  auto preopens = wasm::preopens_from_json(reply.text);
+  auto preopens = wasm::preopens_from_json(offer.preopens);
   wasm::RunnerConfig config =
-      runner_config(module, inputs, preopens, WasmRunnerSettings::decode(reply.value));
+      runner_config(module, inputs, preopens, WasmRunnerSettings::decode(offer.settings));
   launch.config = wasm::sealed_config_memfd(wasm::serialize_runner_config(config));
   keep_across_exec(inputs.sync->fd(), "the sync socket");
   keep_across_exec(inputs.fifo_fd, "exec.fifo");

@@ -28,6 +28,16 @@ struct WasmRunnerLaunch {
   UniqueFd config;
 };
 
+// What the init needs from the runtime to exec the runner: its binary (a
+// detached read-only bind mount or a sealed copy), the preopens (JSON) and
+// the settings (WasmRunnerSettings::encode). It comes in the answer to a
+// WasmRunner request, or with the clone when the spec looked like wasm.
+struct WasmRunnerOffer {
+  UniqueFd runner;
+  std::string preopens;
+  int64_t settings = 0;
+};
+
 struct WasmRunnerInputs {
   const oci::Spec* spec = nullptr;
   const SyncSocket* sync = nullptr;
@@ -40,10 +50,13 @@ struct WasmRunnerInputs {
 // while the runtime opens it.
 void request_wasm_runner(const std::string& module, const SyncSocket& sync);
 
-// Before any seccomp stage loads a filter: takes the runtime's answer to the
-// request, writes the runner's config and lets the sync socket and
-// exec.fifo cross the exec.
-WasmRunnerLaunch prepare_wasm_runner(const std::string& module, const WasmRunnerInputs& inputs);
+// The runtime's answer to request_wasm_runner.
+WasmRunnerOffer receive_wasm_runner(const SyncSocket& sync);
+
+// Before any seccomp stage loads a filter: writes the runner's config from
+// the offer and lets the sync socket and exec.fifo cross the exec.
+WasmRunnerLaunch prepare_wasm_runner(const std::string& module, WasmRunnerOffer offer,
+                                     const WasmRunnerInputs& inputs);
 
 // The last step of the init's setup for a wasm entrypoint. Only returns by
 // throwing (naming the module).

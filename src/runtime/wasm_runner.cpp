@@ -8,6 +8,7 @@
 #include "mounts/mount_api.hpp"
 #include "security/self_protection.hpp"
 #include "util/error.hpp"
+#include "wasm/detect.hpp"
 #include "wasm/preopens.hpp"
 
 namespace skiff::runtime {
@@ -63,9 +64,7 @@ WasmRunnerSettings WasmRunnerSettings::decode(int64_t value) {
   return {static_cast<WasmCompiler>(value & kCompilerMask), (value & kCompileCacheBit) != 0};
 }
 
-bool WasmRequests::handle(const SyncMessage& message, const SyncSocket& sync) {
-  if (message.type != SyncType::WasmRunner) return cache_.handle(message, sync);
-  const std::string& module = message.text;
+WasmRunnerOffer WasmRequests::make_offer(const std::string& module) {
   std::string path;
   try {
     path = wasm_runner_path(options_);
@@ -74,10 +73,34 @@ bool WasmRequests::handle(const SyncMessage& message, const SyncSocket& sync) {
   }
   // Checked before anything runs the module: a bad annotation fails the create.
   auto preopens = wasm::container_preopens(spec_.annotations, options_.wasm_preopens);
-  UniqueFd runner = open_wasm_runner(path, module, security::container_can_reach_runtime(spec_));
+  WasmRunnerOffer offer;
+  offer.runner = open_wasm_runner(path, module, security::container_can_reach_runtime(spec_));
+  offer.preopens = wasm::preopens_to_json(preopens);
   WasmRunnerSettings settings{options_.wasm_compiler, !options_.wasm_cache_dir.empty()};
-  if (settings.compile_cache) cache_.expect_lookups();
-  sync.send_fd(SyncType::WasmRunner, runner.get(), wasm::preopens_to_json(preopens), settings.encode());
+  offer.settings = settings.encode();
+  return offer;
+}
+
+std::optional<WasmRunnerOffer> WasmRequests::offer() {
+  if (!spec_.process || spec_.process->args.empty() || wasm::is_pod_sandbox(spec_.annotations)) return {};
+  const std::string& args0 = spec_.process->args.front();
+  if (!wasm::looks_like_wasm(wasm::handler_from_annotations(spec_.annotations), args0)) return {};
+  try {
+    return make_offer(args0);
+  } catch (const Error&) {
+    return {};
+  }
+}
+
+void WasmRequests::expect_lookups() {
+  if (!options_.wasm_cache_dir.empty()) cache_.expect_lookups();
+}
+
+bool WasmRequests::handle(const SyncMessage& message, const SyncSocket& sync) {
+  if (message.type != SyncType::WasmRunner) return cache_.handle(message, sync);
+  WasmRunnerOffer offer = make_offer(message.text);
+  sync.send_fd(SyncType::WasmRunner, offer.runner.get(), offer.preopens, offer.settings);
+  expect_lookups();
   return true;
 }
 

@@ -4,11 +4,13 @@
 // requests come over the sync socket while `create` waits for Ready.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "oci/spec.hpp"
 #include "runtime/sync.hpp"
 #include "runtime/wasm_cache.hpp"
+#include "runtime/wasm_entry.hpp"
 #include "skiff/skiff.hpp"
 #include "util/fd.hpp"
 
@@ -39,10 +41,21 @@ class WasmRequests {
  public:
   WasmRequests(const RuntimeOptions& options, const oci::Spec& spec)
       : options_(options), spec_(spec), cache_(options) {}
+  // The runner for an init whose spec looks like wasm (wasm::looks_like_wasm),
+  // opened before the clone: the init takes it when its setup is done
+  // instead of asking, which would wait for us to wake up and answer.
+  // Nothing when the spec does not look like wasm, or on any error (the
+  // init then asks, if it finds a module, and gets the error).
+  std::optional<WasmRunnerOffer> offer();
+  // A runner is on its way (offered, or asked for): the compile cache reads
+  // what its entry names need now, while the runner starts.
+  void expect_lookups();
   // False when message is not a wasm request.
   bool handle(const SyncMessage& message, const SyncSocket& sync);
 
  private:
+  WasmRunnerOffer make_offer(const std::string& module);
+
   const RuntimeOptions& options_;
   const oci::Spec& spec_;
   CompileCacheServer cache_;

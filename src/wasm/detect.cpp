@@ -65,6 +65,10 @@ bool runs_as_wasm(Handler handler, std::string_view args0, std::string_view head
   return wasm_by_annotation(handler, args0) || head.starts_with(kWasmMagic);
 }
 
+bool looks_like_wasm(Handler handler, std::string_view args0) {
+  return handler == Handler::Wasm || ends_with(args0, ".wasm") || ends_with(args0, ".wat");
+}
+
 std::string read_head(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
   if (!fd) return {};

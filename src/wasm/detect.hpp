@@ -26,6 +26,10 @@ bool is_pod_sandbox(const std::map<std::string, std::string>& annotations);
 // the resolved args[0] (fewer for a short file): ELF and #! stay native.
 bool runs_as_wasm(Handler handler, std::string_view args0, std::string_view head);
 
+// A guess before the rootfs is set up (no file read): an annotation says
+// wasm, or args[0] ends in .wasm or .wat. runs_as_wasm decides.
+bool looks_like_wasm(Handler handler, std::string_view args0);
+
 // The first bytes of path, enough for runs_as_wasm ("" if unreadable: the
 // exec then reports the real error).
 std::string read_head(const std::string& path);

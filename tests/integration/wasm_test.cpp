@@ -58,6 +58,15 @@ TEST_CASE("a wasm module as args[0] gets its args and env from process", "[wasm]
     CHECK(out.exit_code == 0);
     CHECK(out.out == "argc=2\n/bin/probe.wasm\nargs\n");
   }
+  SECTION("a module known by its magic bytes alone (no annotation, no .wasm name)") {
+    Bundle b = probe_bundle(sb, {"args"});
+    fs::rename(b.rootfs / "bin/probe.wasm", b.rootfs / "bin/probe");
+    b.config["process"]["args"][0] = "/bin/probe";
+    Output out = sb.run(b);
+    INFO(out.describe());
+    CHECK(out.exit_code == 0);
+    CHECK(out.out == "argc=2\n/bin/probe\nargs\n");
+  }
   SECTION("args[0] found on PATH") {
     Bundle b = probe_bundle(sb, {"args"});
     b.config["process"]["args"][0] = "probe.wasm";
@@ -149,12 +158,15 @@ TEST_CASE("crun's handler annotations choose the engine", "[wasm]") {
     CHECK(out.exit_code == 0);
     CHECK(out.out == "native\nsh\n");
   }
-  SECTION("wasm leaves an ELF entrypoint native") {
-    Bundle b = sb.bundle({"true"});
+  SECTION("wasm leaves an ELF entrypoint native, with no runner left open") {
+    // The runner was opened for the init before the clone (the spec looked
+    // like wasm): a native process must not inherit it.
+    Bundle b = sb.bundle({"sh", "-c", "ls /proc/$$/fd; true"});  // the shell's own fds
     b.config["annotations"] = {{"run.oci.handler", "wasm"}};
     Output out = sb.run(b);
     INFO(out.describe());
     CHECK(out.exit_code == 0);
+    CHECK(out.out == "0\n1\n2\n");
   }
   SECTION("a pod sandbox container is never wasm") {
     Bundle b = probe_bundle(sb, {"args"});
