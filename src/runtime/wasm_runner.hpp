@@ -1,7 +1,8 @@
-// The runtime's side of WebAssembly containers during `create`: the init of a
-// wasm container asks for the runner `skiff-wasm` (it execs it in place of
-// the container's process), and the runner for compiled modules. Both
-// requests come over the sync socket while `create` waits for Ready.
+// The runtime's side of WebAssembly containers during `create`: the runner
+// `skiff-wasm` (the init execs it in place of the container's process),
+// opened before the clone when the spec looks like wasm, else when the init
+// asks for it, and the compiled modules the runner asks for. Requests come
+// over the sync socket while `create` waits for Ready.
 #pragma once
 
 #include <optional>
