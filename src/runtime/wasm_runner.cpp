@@ -83,6 +83,9 @@ WasmRunnerOffer WasmRequests::make_offer(const std::string& module) {
 
 std::optional<WasmRunnerOffer> WasmRequests::offer() {
   if (!spec_.process || spec_.process->args.empty() || wasm::is_pod_sandbox(spec_.annotations)) return {};
+  // A sealed copy takes milliseconds (the runner is tens of MB): made here it
+  // would delay the clone; asked for, it is made while the init sets up.
+  if (security::container_can_reach_runtime(spec_)) return {};
   const std::string& args0 = spec_.process->args.front();
   if (!wasm::looks_like_wasm(wasm::handler_from_annotations(spec_.annotations), args0)) return {};
   try {

@@ -45,8 +45,9 @@ class WasmRequests {
   // The runner for an init whose spec looks like wasm (wasm::looks_like_wasm),
   // opened before the clone: the init takes it when its setup is done
   // instead of asking, which would wait for us to wake up and answer.
-  // Nothing when the spec does not look like wasm, or on any error (the
-  // init then asks, if it finds a module, and gets the error).
+  // Nothing when the spec does not look like wasm, when the runner would be
+  // a sealed copy, or on any error (the init then asks, if it finds a
+  // module, and gets the error).
   std::optional<WasmRunnerOffer> offer();
   // A runner is on its way (offered, or asked for): the compile cache reads
   // what its entry names need now, while the runner starts.
