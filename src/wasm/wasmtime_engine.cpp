@@ -124,7 +124,7 @@ class ModuleProgram : public Program {
   }
 
   int run() override {
-    if (!instantiated_) instantiate();
+    if (instantiation_runs_code_) instantiate();  // else prepare() did
     if (!error_ && !trap_) {
       wasm_trap_t* raw_trap = nullptr;
       error_.reset(call_start(wasmtime_store_context(store_.get()), instance_, &raw_trap));
@@ -145,7 +145,6 @@ class ModuleProgram : public Program {
     error_.reset(wasmtime_instance_pre_instantiate(pre_.get(), wasmtime_store_context(store_.get()), &instance_,
                                                    &raw_trap));
     trap_.reset(raw_trap);
-    instantiated_ = true;
   }
 
   static wasmtime_error_t* call_start(wasmtime_context_t* context, const wasmtime_instance_t& instance,
@@ -167,7 +166,6 @@ class ModuleProgram : public Program {
   InstancePrePtr pre_;                // after wasi_: it may call into it
   StorePtr store_;
   wasmtime_instance_t instance_{};
-  bool instantiated_ = false;
   ErrorPtr error_;  // of instantiating or running
   TrapPtr trap_;
 };
