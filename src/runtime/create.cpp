@@ -283,7 +283,7 @@ SavedState create_container(const RuntimeOptions& runtime_options, const std::st
                            namespaces::joins_namespaces(spec.linux ? &*spec.linux : nullptr);
   uint64_t flags = clone_flags(spec, config);
   runtime::WasmRequests wasm(runtime_options, spec);
-  std::optional<runtime::WasmRunnerOffer> runner = wasm.offer();
+  std::optional<runtime::WasmRunnerOffer> runner = wasm.offer(rootfs);
   config.wasm_runner = runner ? &*runner : nullptr;
 
   Launch launch = launch_init(spec, config, flags, cgroup->clone_into_fd(), parent_end, child_end);

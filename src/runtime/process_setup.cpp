@@ -110,7 +110,7 @@ void create_working_directory(const oci::Process& process) {
   }
 }
 
-std::string find_on_path(const oci::Process& process, bool (*usable)(const std::string&)) {
+std::string find_on_path(const oci::Process& process, const std::function<bool(const std::string&)>& usable) {
   const std::string& name = process.args.at(0);
   std::string path = env_value(process.env, "PATH");
   if (path.empty()) path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <string>
 
 #include "oci/spec.hpp"
@@ -34,7 +35,7 @@ void create_working_directory(const oci::Process& process);
 std::string resolve_executable(const oci::Process& process);
 // The first PATH entry joined with args[0] (a bare name) that `usable`
 // accepts, or "".
-std::string find_on_path(const oci::Process& process, bool (*usable)(const std::string&));
+std::string find_on_path(const oci::Process& process, const std::function<bool(const std::string&)>& usable);
 // Keep fds 0..2 and the preserved 3..3+preserve_fds-1 across exec, every other
 // fd close-on-exec. Called before the first seccomp stage: a profile may deny
 // or not know close_range (runtime-tools' does not).

@@ -19,7 +19,7 @@ enum class SyncType : uint32_t {
   Error,            // init -> parent: setup failed (text)
   SeccompFd,        // init -> parent: the seccomp notify listener (fd attached)
   WasmCacheLookup,  // init -> parent: a compiled module's key (text)
-  WasmCacheEntry,   // parent -> init: the entry (fd attached) or none (no fd); value 1: a store is kept
+  WasmCacheEntry,   // parent -> init: the entry (fd attached) or none (no fd); value 1: compiled ahead, unchecked
   WasmCacheStore,   // init -> parent: store this (memfd attached) under the last key
   WasmRunner,       // init -> parent: the runner for this module (text); parent -> init: it (fd attached;
                     // text: the preopens; value: the WasmCompiler)

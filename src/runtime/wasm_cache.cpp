@@ -76,14 +76,15 @@ bool valid_key(const std::string& key) {
 
 void SyncCompileCache::request(const std::string& key) { sync_.send(SyncType::WasmCacheLookup, 0, key); }
 
-std::string SyncCompileCache::lookup() {
+wasm::CacheEntry SyncCompileCache::lookup() {
   SyncMessage entry = sync_.expect(SyncType::WasmCacheEntry);
-  return entry.fd ? read_all(entry.fd.get()) : std::string();
+  if (!entry.fd) return {};
+  return {read_all(entry.fd.get()), entry.value != kCompiledAhead};
 }
 
-void SyncCompileCache::store(const std::string&, std::string_view compiled) {
+void SyncCompileCache::store(const std::string&, std::string_view entry) {
   UniqueFd memfd(::memfd_create("skiff-wasm-module", MFD_CLOEXEC));
-  if (memfd && write_all(memfd.get(), compiled)) sync_.send_fd(SyncType::WasmCacheStore, memfd.get());
+  if (memfd && write_all(memfd.get(), entry)) sync_.send_fd(SyncType::WasmCacheStore, memfd.get());
 }
 
 void CompileCacheServer::expect_lookups() { cpu_features(); }
@@ -111,6 +112,14 @@ bool CompileCacheServer::handle(const SyncMessage& message, const SyncSocket& sy
 
 void CompileCacheServer::lookup(const std::string& key, const SyncSocket& sync) {
   key_ = valid_key(key) && !options_.wasm_cache_dir.empty() ? key + "-" + cpu_features() : std::string();
+  if (ahead_) {
+    UniqueFd compiled = ahead_->take(key);
+    ahead_ = nullptr;
+    if (compiled) {
+      log(options_, LogLevel::Debug, "wasm module compiled ahead: " + key);
+      return sync.send_fd(SyncType::WasmCacheEntry, compiled.get(), {}, kCompiledAhead);
+    }
+  }
   UniqueFd entry;
   if (!key_.empty())
     entry.reset(::open((options_.wasm_cache_dir + "/" + key_).c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));

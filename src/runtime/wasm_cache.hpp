@@ -6,18 +6,22 @@
 #include <string>
 
 #include "runtime/sync.hpp"
+#include "runtime/wasm_ahead.hpp"
 #include "skiff/skiff.hpp"
 #include "wasm/engine.hpp"
 
 namespace skiff::runtime {
 
-// The init's side (the runtime has a cache directory).
+// WasmCacheEntry's value for a module the runtime compiled ahead.
+inline constexpr int64_t kCompiledAhead = 1;
+
+// The init's side (the runtime has a cache directory, or compiles ahead).
 class SyncCompileCache : public wasm::CompileCache {
  public:
   explicit SyncCompileCache(const SyncSocket& sync) : sync_(sync) {}
   void request(const std::string& key) override;
-  std::string lookup() override;
-  void store(const std::string& key, std::string_view compiled) override;
+  wasm::CacheEntry lookup() override;
+  void store(const std::string& key, std::string_view entry) override;
 
  private:
   const SyncSocket& sync_;
@@ -30,6 +34,9 @@ class CompileCacheServer {
   // A wasm container's runner is on its way: what entry names need is read
   // now, not while it waits for a lookup.
   void expect_lookups();
+  // The first lookup is answered by ahead's compile when its key is the
+  // one asked for (a hit in the cache directory would not have started it).
+  void answer_first_from(CompileAhead* ahead) { ahead_ = ahead; }
   // False when message is not a cache request.
   bool handle(const SyncMessage& message, const SyncSocket& sync);
 
@@ -39,6 +46,7 @@ class CompileCacheServer {
   void store(int fd);
 
   const RuntimeOptions& options_;
+  CompileAhead* ahead_ = nullptr;
   std::string key_;  // the entry of the last lookup: what a store is for
   std::string cpu_;  // the host CPU's features (entry names end with them)
 };

@@ -62,6 +62,7 @@ wasm::RunnerConfig runner_config(const std::string& module, const WasmRunnerInpu
   config.module = module;
   config.compiler = settings.compiler;
   config.compile_cache = settings.compile_cache;
+  config.compiled_ahead = settings.compiled_ahead;
   config.run.args = process.args;
   config.run.env = process.env;
   // Paths in the container (its rootfs, nothing of the host).

@@ -8,6 +8,7 @@
 #include "mounts/mount_api.hpp"
 #include "security/self_protection.hpp"
 #include "util/error.hpp"
+#include "wasm/compiler.hpp"
 #include "wasm/detect.hpp"
 #include "wasm/preopens.hpp"
 
@@ -54,14 +55,17 @@ UniqueFd open_wasm_runner(const std::string& runner, const std::string& module, 
 namespace {
 constexpr int64_t kCompilerMask = 0xff;
 constexpr int64_t kCompileCacheBit = 0x100;
+constexpr int64_t kCompiledAheadBit = 0x200;
 }  // namespace
 
 int64_t WasmRunnerSettings::encode() const {
-  return static_cast<int64_t>(compiler) | (compile_cache ? kCompileCacheBit : 0);
+  return static_cast<int64_t>(compiler) | (compile_cache ? kCompileCacheBit : 0) |
+         (compiled_ahead ? kCompiledAheadBit : 0);
 }
 
 WasmRunnerSettings WasmRunnerSettings::decode(int64_t value) {
-  return {static_cast<WasmCompiler>(value & kCompilerMask), (value & kCompileCacheBit) != 0};
+  return {static_cast<WasmCompiler>(value & kCompilerMask), (value & kCompileCacheBit) != 0,
+          (value & kCompiledAheadBit) != 0};
 }
 
 WasmRunnerOffer WasmRequests::make_offer(const std::string& module) {
@@ -81,7 +85,18 @@ WasmRunnerOffer WasmRequests::make_offer(const std::string& module) {
   return offer;
 }
 
-std::optional<WasmRunnerOffer> WasmRequests::offer() {
+void WasmRequests::compile_ahead(const std::string& rootfs, WasmRunnerOffer& offer) {
+  if (!options_.wasm_cache_dir.empty()) return;
+  WasmRunnerSettings settings = WasmRunnerSettings::decode(offer.settings);
+  ahead_ = CompileAhead::start(spec_, rootfs, wasm_runner_path(options_),
+                               wasm::settled_compiler(settings.compiler, settings.compile_cache));
+  if (!ahead_) return;
+  cache_.answer_first_from(ahead_.get());
+  settings.compiled_ahead = true;
+  offer.settings = settings.encode();
+}
+
+std::optional<WasmRunnerOffer> WasmRequests::offer(const std::string& rootfs) {
   if (!spec_.process || spec_.process->args.empty() || wasm::is_pod_sandbox(spec_.annotations)) return {};
   // A sealed copy takes milliseconds (the runner is tens of MB): made here it
   // would delay the clone; asked for, it is made while the init sets up.
@@ -89,7 +104,9 @@ std::optional<WasmRunnerOffer> WasmRequests::offer() {
   const std::string& args0 = spec_.process->args.front();
   if (!wasm::looks_like_wasm(wasm::handler_from_annotations(spec_.annotations), args0)) return {};
   try {
-    return make_offer(args0);
+    WasmRunnerOffer offer = make_offer(args0);
+    compile_ahead(rootfs, offer);
+    return offer;
   } catch (const Error&) {
     return {};
   }

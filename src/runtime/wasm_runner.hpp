@@ -5,6 +5,7 @@
 // over the sync socket while `create` waits for Ready.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -32,7 +33,8 @@ UniqueFd open_wasm_runner(const std::string& runner, const std::string& module, 
 // value, besides the runner (fd) and the preopens (text).
 struct WasmRunnerSettings {
   WasmCompiler compiler = WasmCompiler::Auto;
-  bool compile_cache = false;  // a cache directory keeps compiled modules
+  bool compile_cache = false;   // a cache directory keeps compiled modules
+  bool compiled_ahead = false;  // the runtime compiles the module beside the setup (CompileAhead)
 
   int64_t encode() const;
   static WasmRunnerSettings decode(int64_t value);
@@ -48,7 +50,9 @@ class WasmRequests {
   // Nothing when the spec does not look like wasm, when the runner would be
   // a sealed copy, or on any error (the init then asks, if it finds a
   // module, and gets the error).
-  std::optional<WasmRunnerOffer> offer();
+  // Without a compile cache, the module in rootfs is compiled ahead
+  // (CompileAhead) for the runner's lookup.
+  std::optional<WasmRunnerOffer> offer(const std::string& rootfs);
   // A runner is on its way (offered, or asked for): the compile cache reads
   // what its entry names need now, while the runner starts.
   void expect_lookups();
@@ -57,9 +61,11 @@ class WasmRequests {
 
  private:
   WasmRunnerOffer make_offer(const std::string& module);
+  void compile_ahead(const std::string& rootfs, WasmRunnerOffer& offer);
 
   const RuntimeOptions& options_;
   const oci::Spec& spec_;
+  std::unique_ptr<CompileAhead> ahead_;
   CompileCacheServer cache_;
 };
 

@@ -27,4 +27,9 @@ std::optional<WasmCompiler> compiler_named(std::string_view name) {
   return std::nullopt;
 }
 
+WasmCompiler settled_compiler(WasmCompiler setting, bool cache_keeps) {
+  if (setting == WasmCompiler::Winch || (setting == WasmCompiler::Auto && !cache_keeps)) return WasmCompiler::Winch;
+  return WasmCompiler::Cranelift;
+}
+
 }  // namespace skiff::wasm

@@ -13,4 +13,9 @@ std::string_view compiler_name(WasmCompiler compiler);
 // None when name is not auto, cranelift or winch.
 std::optional<WasmCompiler> compiler_named(std::string_view name);
 
+// The compiler a start uses for setting: Auto is Winch when nothing keeps
+// the compile (no cache directory: it is paid at every start), Cranelift
+// when a cache does. The runner and the runtime's compile ahead agree on it.
+WasmCompiler settled_compiler(WasmCompiler setting, bool cache_keeps);
+
 }  // namespace skiff::wasm

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,19 +34,30 @@ struct RunConfig {
   uint64_t memory_limit = 0;  // bytes of linear memory (all memories); 0: the engine's default
 };
 
+// An answer of the compile cache: an entry (the SHA-256 in hex of the
+// compiled program, then the program), or "" on a miss.
+struct CacheEntry {
+  std::string content;
+  // From the cache directory: the program passed the create's checks when
+  // it was stored. False for one the runtime compiled ahead for this start
+  // (compile_ahead): it is checked before Ready, as a compile is.
+  bool checked = true;
+};
+
 // Compiled modules kept between containers, keyed by a content digest. The
 // init cannot see the host's cache directory: the runtime on the other end
-// of its sync socket looks entries up and stores them. Without a cache
-// directory there is no CompileCache (null), and nothing is serialized.
+// of its sync socket looks entries up and stores them, and answers with
+// the module it compiled ahead, if any. Without either there is no
+// CompileCache (null), and nothing is serialized.
 class CompileCache {
  public:
   virtual ~CompileCache() = default;
   // Asks for the entry under key; the answer is taken by lookup(), so the
   // engine is set up while the runtime looks.
   virtual void request(const std::string& key) = 0;
-  // The compiled (serialized) module of the last request, or "" on a miss.
-  virtual std::string lookup() = 0;
-  virtual void store(const std::string& key, std::string_view compiled) = 0;
+  // The answer to the last request.
+  virtual CacheEntry lookup() = 0;
+  virtual void store(const std::string& key, std::string_view entry) = 0;
 };
 
 class Program {
@@ -77,7 +89,20 @@ class ProgramLoader {
 };
 
 // Reads the module (.wasm binary or .wat text) at path, sets up the engine
-// for compiler and gets the compile cache's answer (cache may be null).
-std::unique_ptr<ProgramLoader> begin_loading(const std::string& path, CompileCache* cache, WasmCompiler compiler);
+// for compiler and gets the compile cache's answer (cache may be null;
+// cache_keeps: a cache directory keeps what is stored).
+std::unique_ptr<ProgramLoader> begin_loading(const std::string& path, CompileCache* cache, WasmCompiler compiler,
+                                             bool cache_keeps);
+
+// The runtime's compile of a core module beside the container's setup
+// (`skiff-wasm --compile-ahead`, sandboxed): the cache entry for binary and
+// its key, as the runner would make them. Nothing for what does not compile
+// with compiler, or is not a core module: the runner compiles it then, and
+// reports why it fails.
+struct AheadCompiled {
+  std::string key;
+  std::string entry;
+};
+std::optional<AheadCompiled> compile_ahead(const std::string& binary, WasmCompiler compiler);
 
 }  // namespace skiff::wasm

@@ -67,6 +67,7 @@ std::string serialize_runner_config(const RunnerConfig& config) {
   json out{{"module", config.module},
            {"compiler", compiler_name(config.compiler)},
            {"compileCache", config.compile_cache},
+           {"compiledAhead", config.compiled_ahead},
            {"args", config.run.args},
            {"env", config.run.env},
            {"preopens", preopens},
@@ -96,6 +97,7 @@ RunnerConfig parse_runner_config(std::string_view text) {
     if (!compiler) throw Error("wasm runner config: compiler: unknown");
     config.compiler = *compiler;
     in.at("compileCache").get_to(config.compile_cache);
+    in.at("compiledAhead").get_to(config.compiled_ahead);
     in.at("args").get_to(config.run.args);
     in.at("env").get_to(config.run.env);
     for (const json& preopen : in.at("preopens"))

@@ -21,6 +21,7 @@ struct RunnerConfig {
   std::string module;  // the module's path inside the container
   WasmCompiler compiler = WasmCompiler::Auto;
   bool compile_cache = false;  // the runtime keeps compiled modules (it has a cache directory)
+  bool compiled_ahead = false;  // the runtime compiles the module beside the setup: ask it
   RunConfig run;       // args, env, preopens, limits
   std::vector<oci::Hook> start_container;
   std::string hook_state;  // the state JSON the hooks get (status "running")

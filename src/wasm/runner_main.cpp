@@ -12,19 +12,24 @@
 //   run the module and exit with its code.
 // The engine (Wasmtime) is linked here and nowhere else.
 #include <fcntl.h>
+#include <sys/capability.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <csignal>
 #include <cstdlib>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "runtime/hooks.hpp"
 #include "runtime/sync.hpp"
 #include "runtime/wasm_cache.hpp"
 #include "security/seccomp.hpp"
 #include "util/error.hpp"
+#include "util/fs.hpp"
+#include "wasm/compiler.hpp"
 #include "wasm/engine.hpp"
 #include "wasm/runner_config.hpp"
 
@@ -32,6 +37,11 @@ namespace skiff::wasm {
 namespace {
 
 void write_stderr(const std::string& text) { (void)!::write(STDERR_FILENO, text.data(), text.size()); }
+
+// What a compile ahead may map: Cranelift's and Winch's working memory for
+// modules far larger than a runtime compiles ahead (CompileAhead's limit).
+constexpr rlim_t kCompileAheadMemory = rlim_t{4} << 30;
+constexpr int kKeyFd = 3;
 
 std::string read_all(int fd) {
   std::string content;
@@ -107,11 +117,57 @@ void prepare_to_run(const RunnerConfig& config) {
   if (!loads_filter_early(config)) load_filter(config);
 }
 
+// The runtime's compile ahead (CompileAhead in src/runtime/wasm_ahead.hpp)
+// runs on the host, beside the container's setup, on a module from the
+// container's rootfs. Before it reads a byte of it, it can do nothing but
+// compute and write to the descriptors it was given: no capabilities, no
+// new privileges, address space bounded, and a seccomp filter allowing
+// memory, futexes, signals and the reads and writes of those descriptors
+// (any other call fails with EPERM).
+void enter_compile_sandbox() {
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() == 1) throw Error("compile ahead: the runtime is gone");
+  cap_t none = ::cap_init();
+  const bool dropped = none && ::cap_set_proc(none) == 0;
+  if (none) ::cap_free(none);
+  if (!dropped) throw_errno("compile ahead: dropping capabilities");
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) throw_errno("compile ahead: no_new_privs");
+  const rlimit memory{kCompileAheadMemory, kCompileAheadMemory};
+  if (::setrlimit(RLIMIT_AS, &memory) != 0) throw_errno("compile ahead: RLIMIT_AS");
+  oci::Seccomp profile;
+  profile.default_action = "SCMP_ACT_ERRNO";
+  profile.syscalls.push_back({{"read", "write", "close", "mmap", "munmap", "mprotect", "mremap", "madvise", "brk",
+                               "futex", "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack",
+                               "getrandom", "clock_gettime", "sched_yield", "getpid", "gettid", "tgkill",
+                               "exit", "exit_group"},
+                              "SCMP_ACT_ALLOW",
+                              std::nullopt,
+                              {}});
+  security::load_seccomp(security::compile_seccomp(profile));
+}
+
+// skiff-wasm --compile-ahead COMPILER: the module on stdin, its cache entry
+// to stdout (a memfd), then its key and a newline to fd 3 (a pipe: the
+// runtime knows the entry is whole once the key is there).
+int compile_ahead_main(std::string_view compiler_name) {
+  std::optional<WasmCompiler> compiler = compiler_named(compiler_name);
+  if (!compiler || *compiler == WasmCompiler::Auto) return 2;
+  try {
+    enter_compile_sandbox();
+    std::optional<AheadCompiled> compiled = compile_ahead(read_all(STDIN_FILENO), *compiler);
+    if (!compiled) return 1;
+    return write_all(STDOUT_FILENO, compiled->entry) && write_all(kKeyFd, compiled->key + "\n") ? 0 : 1;
+  } catch (const std::exception&) {
+    return 1;
+  }
+}
+
 }  // namespace
 }  // namespace skiff::wasm
 
 int main(int argc, char** argv) {
   using namespace skiff;
+  if (argc == 3 && std::string_view(argv[1]) == "--compile-ahead") return wasm::compile_ahead_main(argv[2]);
   // Until `start`, the runtime is on the other end of the sync socket: no
   // process of the container may ptrace us (the exec made us dumpable).
   ::prctl(PR_SET_DUMPABLE, 0);
@@ -130,8 +186,8 @@ int main(int argc, char** argv) {
     sync = runtime::SyncSocket(UniqueFd(config.sync_fd));
     wasm::name_after(config.module);
     wasm::one_wasi_worker_thread();
-    if (config.compile_cache) cache.emplace(sync);
-    loader = wasm::begin_loading(config.module, cache ? &*cache : nullptr, config.compiler);
+    if (config.compile_cache || config.compiled_ahead) cache.emplace(sync);
+    loader = wasm::begin_loading(config.module, cache ? &*cache : nullptr, config.compiler, config.compile_cache);
     // A program from the cache passed the create's checks before: it is
     // linked while `create` returns and `start` comes.
     if (!loader->cached()) program = loader->finish();

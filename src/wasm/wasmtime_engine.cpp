@@ -172,24 +172,26 @@ class ModuleProgram : public Program {
 
 class Loader : public ProgramLoader {
  public:
-  Loader(const std::string& path, CompileCache* cache, WasmCompiler compiler)
+  Loader(const std::string& path, CompileCache* cache, WasmCompiler compiler, bool cache_keeps)
       : path_(path), cache_(cache), binary_(program_binary(path)) {
-    plan_ = plan_compile(binary_, compiler, cache);
+    plan_ = plan_compile(binary_, compiler, cache, cache_keeps);
     // The engine is set up while the runtime looks the cache up.
     engine_ = new_engine(plan_.compiler);
     receive_cached(plan_, cache);
   }
 
-  // An entry is trusted by its name (cache_key: this engine, a checked
-  // program; the runtime adds the host CPU). Components take every step
-  // before Ready.
-  bool cached() const override { return !plan_.cached.empty() && !is_component(binary_); }
+  // An entry from the cache directory is trusted by its name (cache_key:
+  // this engine, a checked program; the runtime adds the host CPU); one
+  // compiled ahead is checked first. Components take every step before
+  // Ready.
+  bool cached() const override { return !plan_.cached.empty() && plan_.checked && !is_component(binary_); }
 
   std::unique_ptr<Program> finish() override {
     EnginePtr engine = std::move(engine_);
     if (is_component(binary_)) return load_component(std::move(engine), plan_, binary_, path_, cache_);
     ModulePtr module = cached_module(*engine, plan_.cached);
-    std::string compiled;
+    // Compiled ahead for this start: kept once it passes the checks.
+    std::string compiled = module && !plan_.checked && plan_.stores() ? plan_.cached : std::string();
     if (!module) {
       // After Ready (the entry was refused) the runtime no longer listens.
       const bool before_ready = !cached();
@@ -213,8 +215,23 @@ class Loader : public ProgramLoader {
 
 }  // namespace
 
-std::unique_ptr<ProgramLoader> begin_loading(const std::string& path, CompileCache* cache, WasmCompiler compiler) {
-  return std::make_unique<Loader>(path, cache, compiler);
+std::unique_ptr<ProgramLoader> begin_loading(const std::string& path, CompileCache* cache, WasmCompiler compiler,
+                                             bool cache_keeps) {
+  return std::make_unique<Loader>(path, cache, compiler, cache_keeps);
+}
+
+std::optional<AheadCompiled> compile_ahead(const std::string& binary, WasmCompiler compiler) {
+  if (is_component(binary)) return std::nullopt;
+  EnginePtr engine = new_engine(compiler);
+  ModulePtr module;
+  try {
+    module = compile(*engine, binary, "ahead");
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+  std::string compiled = serialized(*module);
+  if (compiled.empty()) return std::nullopt;
+  return AheadCompiled{cache_key(binary, compiler), cache_entry(compiled)};
 }
 
 }  // namespace skiff::wasm

@@ -7,6 +7,7 @@
 
 #include "util/error.hpp"
 #include "util/sha256.hpp"
+#include "wasm/compiler.hpp"
 
 namespace skiff::wasm::wt {
 
@@ -27,16 +28,6 @@ std::string take_bytes(wasm_byte_vec_t& bytes) {
   wasm_byte_vec_delete(&bytes);
   while (!text.empty() && text.back() == '\0') text.pop_back();
   return text;
-}
-
-// The digest of the program's bytes, under the engine (its version and
-// settings) and the compiler: another Wasmtime, other settings or Winch
-// compile differently. Only programs that passed the create's checks are
-// stored (ProgramLoader).
-std::string cache_key(const std::string& binary, WasmCompiler compiler) {
-  std::string tag = engine_tag();
-  if (compiler == WasmCompiler::Winch) tag += "-winch";
-  return tag + "-" + sha256_hex(binary);
 }
 
 std::vector<const char*> c_strings(const std::vector<std::string>& strings) {
@@ -100,11 +91,18 @@ std::string take_serialized(wasmtime_error_t* raw, wasm_byte_vec_t& bytes) {
   return result;
 }
 
-CompilePlan plan_compile(const std::string& binary, WasmCompiler setting, CompileCache* cache) {
+// Another Wasmtime, other settings or Winch compile differently. Only
+// programs that passed the create's checks are stored (ProgramLoader).
+std::string cache_key(const std::string& binary, WasmCompiler compiler) {
+  std::string tag = engine_tag();
+  if (compiler == WasmCompiler::Winch) tag += "-winch";
+  return tag + "-" + sha256_hex(binary);
+}
+
+CompilePlan plan_compile(const std::string& binary, WasmCompiler setting, CompileCache* cache, bool cache_keeps) {
   CompilePlan plan;
-  plan.compiler = setting == WasmCompiler::Winch ? WasmCompiler::Winch : WasmCompiler::Cranelift;
-  // Auto: the compile is paid at every start only when nothing keeps it.
-  if (setting == WasmCompiler::Auto && !cache) plan.compiler = WasmCompiler::Winch;
+  plan.compiler = settled_compiler(setting, cache_keeps);
+  plan.keeps = cache_keeps;
   if (cache) {
     plan.key = cache_key(binary, plan.compiler);
     cache->request(plan.key);
@@ -118,9 +116,12 @@ CompilePlan plan_compile(const std::string& binary, WasmCompiler setting, Compil
 // and replaced before Ready.
 constexpr size_t kEntryDigestSize = 64;
 
+std::string cache_entry(std::string_view compiled) { return sha256_hex(compiled) + std::string(compiled); }
+
 void receive_cached(CompilePlan& plan, CompileCache* cache) {
   if (plan.key.empty()) return;
-  std::string entry = cache->lookup();
+  auto [entry, checked] = cache->lookup();
+  plan.checked = checked;
   if (entry.size() <= kEntryDigestSize) return;
   std::string_view compiled = std::string_view(entry).substr(kEntryDigestSize);
   if (entry.compare(0, kEntryDigestSize, sha256_hex(compiled)) != 0) return;
@@ -129,7 +130,7 @@ void receive_cached(CompilePlan& plan, CompileCache* cache) {
 }
 
 void store_compiled(const CompilePlan& plan, CompileCache* cache, std::string_view compiled) {
-  if (!compiled.empty()) cache->store(plan.key, sha256_hex(compiled) + std::string(compiled));
+  if (!compiled.empty()) cache->store(plan.key, cache_entry(compiled));
 }
 
 // Changing a setting here: bump kEngineSettings.

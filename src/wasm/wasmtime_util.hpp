@@ -43,16 +43,25 @@ std::string take_serialized(wasmtime_error_t* raw, wasm_byte_vec_t& bytes);
 // entry for it.
 struct CompilePlan {
   WasmCompiler compiler = WasmCompiler::Cranelift;  // never Auto
-  std::string key;                                 // the entry's name ("": no cache)
-  std::string cached;                              // its content, "" on a miss
+  std::string key;                                 // the entry's name ("": nothing to ask)
+  bool keeps = false;                              // a cache directory keeps what is stored
+  std::string cached;                              // the entry's program, "" on a miss
+  bool checked = true;                             // CacheEntry::checked of cached
 
-  // Whether a compile goes to the cache (there is one, and this key's).
-  bool stores() const { return !key.empty(); }
+  // Whether a compile (or a program compiled ahead) goes to the cache.
+  bool stores() const { return keeps && !key.empty(); }
 };
 
-// Settles Auto (Winch when nothing would keep the compile, Cranelift when a
-// cache does) and asks cache (may be null) for the binary's entry.
-CompilePlan plan_compile(const std::string& binary, WasmCompiler setting, CompileCache* cache);
+// The entry's name for binary compiled by compiler: its digest under the
+// engine (Wasmtime's version and our settings) and the compiler.
+std::string cache_key(const std::string& binary, WasmCompiler compiler);
+
+// An entry of the compile cache for a compiled (serialized) program.
+std::string cache_entry(std::string_view compiled);
+
+// Settles Auto (settled_compiler) and asks cache (may be null) for the
+// binary's entry.
+CompilePlan plan_compile(const std::string& binary, WasmCompiler setting, CompileCache* cache, bool cache_keeps);
 
 // The cache's answer to plan_compile's request, into plan.cached ("" for a
 // miss or a damaged entry).
