@@ -10,7 +10,9 @@
 //   load the seccomp filter left to us (after the hooks, if any) -> wait
 //   for `start` on exec.fifo -> startContainer hooks -> close the fifo ->
 //   run the module and exit with its code.
-// The engine (Wasmtime) is linked here and nowhere else.
+// `skiff-wasm --compile-ahead COMPILER` is the runtime's other use of it: a
+// sandboxed compile of the module beside the container's setup (see
+// compile_ahead_main). The engine (Wasmtime) is linked here and nowhere else.
 #include <fcntl.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
