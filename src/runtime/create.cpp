@@ -178,8 +178,9 @@ std::vector<std::string> create_hierarchies(cgroups::Cgroup& cgroup, const oci::
 
 // prestart and createRuntime hooks, once the init has its mounts; the init
 // runs createContainer and startContainer hooks with the state we send back.
-void run_creation_hooks(const SyncSocket& sync, const oci::Hooks& hooks, const runtime::SavedState& saved) {
-  if (!runtime::has_creation_hooks(hooks)) return;
+// Returns the state the hooks got, as the init keeps it ("" without hooks).
+std::string run_creation_hooks(const SyncSocket& sync, const oci::Hooks& hooks, const runtime::SavedState& saved) {
+  if (!runtime::has_creation_hooks(hooks)) return {};
   sync.expect(SyncType::RunHooks);
   // The runtime-tools suite (and crun) expect prestart hooks to see "created";
   // createRuntime hooks see the spec's "creating".
@@ -188,6 +189,7 @@ void run_creation_hooks(const SyncSocket& sync, const oci::Hooks& hooks, const r
     runtime::run_hooks(hooks.prestart, "prestart", runtime::hook_state_json(saved, Status::Created));
   runtime::run_hooks(hooks.create_runtime, "createRuntime", creating);
   sync.send(SyncType::HooksDone, 0, creating);
+  return creating;
 }
 
 // The init's last word before it waits for start; a seccomp listener fd (for
@@ -287,6 +289,7 @@ SavedState create_container(const RuntimeOptions& runtime_options, const std::st
   config.wasm_runner = runner ? &*runner : nullptr;
 
   Launch launch = launch_init(spec, config, flags, cgroup->clone_into_fd(), parent_end, child_end);
+  const int init_sync_fd = child_end.fd();  // the same number in the init
   child_end.close();
   const bool runner_offered = runner.has_value();
   runner.reset();  // the init has its copy
@@ -321,8 +324,11 @@ SavedState create_container(const RuntimeOptions& runtime_options, const std::st
   saved.pid = pid;
   saved.start_time = runtime::process_start_time(pid).value_or(0);
 
-  run_creation_hooks(parent_end, spec.hooks, saved);
-  if (runner_offered) wasm.expect_lookups();
+  std::string hook_state = run_creation_hooks(parent_end, spec.hooks, saved);
+  if (runner_offered) {
+    wasm.send_runner_config(parent_end, {&spec, init_sync_fd, fifo.get(), config.seccomp, hook_state});
+    wasm.expect_lookups();
+  }
   expect_ready(parent_end, spec, saved, wasm);
 
   store.save(saved);

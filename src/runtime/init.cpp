@@ -131,8 +131,8 @@ void setup_container(const InitConfig& config, Entrypoint& entrypoint, std::stri
   auto take_runner = [&] {
     if (module.empty() || entrypoint.wasm) return;
     WasmRunnerOffer offer = offered ? std::move(*offered) : receive_wasm_runner(*config.sync);
-    entrypoint.wasm =
-        prepare_wasm_runner(module, std::move(offer), {&spec, config.sync, config.fifo_fd, config.seccomp, hook_state});
+    entrypoint.wasm = prepare_wasm_runner(module, std::move(offer), offered != nullptr, *config.sync,
+                                          {&spec, config.sync->fd(), config.fifo_fd, config.seccomp, hook_state});
   };
   create_working_directory(process);
   apply_rlimits(process);

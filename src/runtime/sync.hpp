@@ -24,6 +24,8 @@ enum class SyncType : uint32_t {
   WasmRunner,       // init -> parent: the runner for this module (text); parent -> init: it (fd attached;
                     // text: the preopens; value: the WasmCompiler)
   CgroupJoin,       // parent -> init: a v1 hierarchy's tasks file (fd; text: the cgroup; value: how many follow)
+  WasmRunnerConfig, // parent -> init, after an offer: the runner's config (fd, or none; text: the module;
+                    // value: the sync and fifo fds it names, sync << 32 | fifo)
 };
 
 // Block until `start` writes its byte into exec.fifo (the init, or the wasm

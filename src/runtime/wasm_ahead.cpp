@@ -27,31 +27,21 @@ bool is_core_module(int fd) {
   return ::pread(fd, head.data(), head.size(), 0) == static_cast<ssize_t>(head.size()) && head == kCoreModule;
 }
 
-// path (in the container, relative ones from process.cwd) opened for
-// reading inside the rootfs, when it is a regular file of a size we
-// compile ahead. Never opened for reading before that is known: a device
-// node or a fifo in a rootfs must not be opened on the host.
-UniqueFd open_module_in_root(int root, const oci::Process& process, const std::string& path) {
-  std::string in_container = path.front() == '/' ? path : process.cwd + "/" + path;
-  UniqueFd found = mounts::open_in_root(root, in_container, O_PATH | O_CLOEXEC);
+bool is_regular_in_root(int root, const std::string& path, UniqueFd& found) {
+  found = mounts::open_in_root(root, path, O_PATH | O_CLOEXEC);
   struct stat st;
-  if (!found || ::fstat(found.get(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > CompileAhead::kMaxModuleSize)
-    return {};
-  std::string reopen = "/proc/self/fd/" + std::to_string(found.get());
-  UniqueFd module(::open(reopen.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
-  return module && is_core_module(module.get()) ? std::move(module) : UniqueFd();
+  return found && ::fstat(found.get(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
-// args[0] as the init will find it (wasm_entry.cpp's locate_entrypoint).
-UniqueFd open_module(int root, const oci::Process& process) {
-  const std::string& name = process.args.at(0);
-  if (name.find('/') != std::string::npos) return open_module_in_root(root, process, name);
-  UniqueFd module;
-  find_on_path(process, [&](const std::string& candidate) {
-    module = open_module_in_root(root, process, candidate);
-    return static_cast<bool>(module);
-  });
-  return module;
+// The module opened for reading, when it is a core module of a size we
+// compile ahead. Opened through its O_PATH fd once known to be a regular
+// file: a device node or a fifo in a rootfs must never be opened on the host.
+UniqueFd open_core_module(int file) {
+  struct stat st;
+  if (::fstat(file, &st) != 0 || st.st_size > CompileAhead::kMaxModuleSize) return {};
+  std::string reopen = "/proc/self/fd/" + std::to_string(file);
+  UniqueFd module(::open(reopen.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+  return module && is_core_module(module.get()) ? std::move(module) : UniqueFd();
 }
 
 struct SpawnActions {
@@ -94,11 +84,27 @@ pid_t spawn_compile(const std::string& runner, WasmCompiler compiler, int module
 
 }  // namespace
 
-std::unique_ptr<CompileAhead> CompileAhead::start(const oci::Spec& spec, const std::string& rootfs,
-                                                  const std::string& runner, WasmCompiler compiler) {
+std::optional<ModuleInRoot> find_module_in_root(const std::string& rootfs, const oci::Process& process) {
   UniqueFd root(::open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!root || !spec.process || spec.process->args.empty()) return nullptr;
-  UniqueFd module = open_module(root.get(), *spec.process);
+  if (!root || process.args.empty()) return std::nullopt;
+  ModuleInRoot module;
+  const std::string& name = process.args.front();
+  if (name.find('/') != std::string::npos) {
+    module.path = name.front() == '/' ? name : process.cwd + "/" + name;
+    if (!is_regular_in_root(root.get(), module.path, module.file)) return std::nullopt;
+  } else {
+    // Relative entries of PATH from the container's /, where the init looks.
+    module.path = find_on_path(process, [&](const std::string& candidate) {
+      return is_regular_in_root(root.get(), candidate, module.file);
+    });
+    if (module.path.empty()) return std::nullopt;
+  }
+  return module;
+}
+
+std::unique_ptr<CompileAhead> CompileAhead::start(const ModuleInRoot& found, const std::string& runner,
+                                                  WasmCompiler compiler) {
+  UniqueFd module = open_core_module(found.file.get());
   if (!module) return nullptr;
   UniqueFd entry(::memfd_create("skiff-wasm-ahead", MFD_CLOEXEC));
   int pipe[2];

@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "oci/spec.hpp"
@@ -22,15 +23,24 @@
 
 namespace skiff::runtime {
 
+// process.args[0] found in the bundle's rootfs as the init will find it in
+// the container (wasm_module_path: process.cwd, PATH, the same path text),
+// resolved inside the rootfs: a regular file. The init checks what it finds
+// itself; this is what the runtime prepares for ahead of it.
+struct ModuleInRoot {
+  std::string path;  // in the container
+  UniqueFd file;     // O_PATH
+};
+std::optional<ModuleInRoot> find_module_in_root(const std::string& rootfs, const oci::Process& process);
+
 class CompileAhead {
  public:
-  // Starts runner --compile-ahead on the core module that spec's args[0]
-  // names in rootfs (found as the init will: process.cwd, PATH), with
-  // compiler (settled: never Auto). Null when there is no such module (a
-  // component, .wat text, a native binary, not a regular file, larger
-  // than kMaxModuleSize) or it cannot start: the runner compiles then.
-  static std::unique_ptr<CompileAhead> start(const oci::Spec& spec, const std::string& rootfs,
-                                             const std::string& runner, WasmCompiler compiler);
+  // Starts runner --compile-ahead on module with compiler (settled: never
+  // Auto). Null when it is not a core module (a component, .wat text, a
+  // native binary), is larger than kMaxModuleSize, or the compile cannot
+  // start: the runner compiles then.
+  static std::unique_ptr<CompileAhead> start(const ModuleInRoot& module, const std::string& runner,
+                                             WasmCompiler compiler);
 
   // Larger modules are left to the runner: the compile ahead would only
   // start sooner, while holding memory outside the container's cgroup.

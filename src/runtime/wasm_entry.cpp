@@ -74,7 +74,7 @@ wasm::RunnerConfig runner_config(const std::string& module, const WasmRunnerInpu
     state["status"] = "running";
     config.hook_state = state.dump();
   }
-  config.sync_fd = inputs.sync->fd();
+  config.sync_fd = inputs.sync_fd;
   config.fifo_fd = inputs.fifo_fd;
   config.no_new_privileges = process.no_new_privileges;
   config.seccomp = filter_for_runner(inputs.seccomp, process.no_new_privileges);
@@ -101,17 +101,44 @@ WasmRunnerOffer receive_wasm_runner(const SyncSocket& sync) {
   return {std::move(reply.fd), std::move(reply.text), reply.value};
 }
 
-WasmRunnerLaunch prepare_wasm_runner(const std::string& module, WasmRunnerOffer offer,
-                                     const WasmRunnerInputs& inputs) {
+UniqueFd write_wasm_runner_config(const std::string& module, const std::string& preopens, int64_t settings,
+                                  const WasmRunnerInputs& inputs) {
+  wasm::RunnerConfig config = runner_config(module, inputs, wasm::preopens_from_json(preopens),
+                                            WasmRunnerSettings::decode(settings));
+  return wasm::sealed_config_memfd(wasm::serialize_runner_config(config));
+}
+
+namespace {
+
+int64_t config_descriptors(const WasmRunnerInputs& inputs) {
+  return int64_t{inputs.sync_fd} << 32 | static_cast<uint32_t>(inputs.fifo_fd);
+}
+
+// The runtime's config, when it names this module and these descriptors.
+UniqueFd config_from_runtime(const std::string& module, const SyncSocket& sync, const WasmRunnerInputs& inputs) {
+  SyncMessage config = sync.expect(SyncType::WasmRunnerConfig);
+  if (!config.fd || config.text != module || config.value != config_descriptors(inputs)) return {};
+  keep_across_exec(config.fd.get(), "the runner's config");
+  return std::move(config.fd);
+}
+
+}  // namespace
+
+void send_wasm_runner_config(const SyncSocket& sync, const std::string& module, UniqueFd config,
+                             const WasmRunnerInputs& inputs) {
+  if (config) sync.send_fd(SyncType::WasmRunnerConfig, config.get(), module, config_descriptors(inputs));
+  else sync.send(SyncType::WasmRunnerConfig);
+}
+
+WasmRunnerLaunch prepare_wasm_runner(const std::string& module, WasmRunnerOffer offer, bool offered,
+                                     const SyncSocket& sync, const WasmRunnerInputs& inputs) {
   WasmRunnerLaunch launch;
   launch.module = module;
   launch.runner = std::move(offer.runner);
   if (!launch.runner) throw Error("wasm module " + module + ": the runtime sent no runner");
-  auto preopens = wasm::preopens_from_json(offer.preopens);
-  wasm::RunnerConfig config =
-      runner_config(module, inputs, preopens, WasmRunnerSettings::decode(offer.settings));
-  launch.config = wasm::sealed_config_memfd(wasm::serialize_runner_config(config));
-  keep_across_exec(inputs.sync->fd(), "the sync socket");
+  if (offered) launch.config = config_from_runtime(module, sync, inputs);
+  if (!launch.config) launch.config = write_wasm_runner_config(module, offer.preopens, offer.settings, inputs);
+  keep_across_exec(inputs.sync_fd, "the sync socket");
   keep_across_exec(inputs.fifo_fd, "exec.fifo");
   return launch;
 }

@@ -40,7 +40,7 @@ struct WasmRunnerOffer {
 
 struct WasmRunnerInputs {
   const oci::Spec* spec = nullptr;
-  const SyncSocket* sync = nullptr;
+  int sync_fd = -1;  // the init's end of the sync socket
   int fifo_fd = -1;
   const security::SeccompProgram* seccomp = nullptr;  // the container's, or none
   std::string hook_state;                             // for the startContainer hooks
@@ -53,10 +53,24 @@ void request_wasm_runner(const std::string& module, const SyncSocket& sync);
 // The runtime's answer to request_wasm_runner.
 WasmRunnerOffer receive_wasm_runner(const SyncSocket& sync);
 
-// Before any seccomp stage loads a filter: writes the runner's config from
-// the offer and lets the sync socket and exec.fifo cross the exec.
-WasmRunnerLaunch prepare_wasm_runner(const std::string& module, WasmRunnerOffer offer,
-                                     const WasmRunnerInputs& inputs);
+// The runner's config for module (a sealed memfd, open across exec), from
+// what an offer carries (preopens JSON, settings) and inputs.
+UniqueFd write_wasm_runner_config(const std::string& module, const std::string& preopens, int64_t settings,
+                                  const WasmRunnerInputs& inputs);
+
+// What the runtime sends after an offer, once the creation hooks have run
+// (while the init still sets up, off its path): the runner's config as
+// write_wasm_runner_config makes it, for the module it found in the
+// rootfs; none when it could not write one.
+void send_wasm_runner_config(const SyncSocket& sync, const std::string& module, UniqueFd config,
+                             const WasmRunnerInputs& inputs);
+
+// Before any seccomp stage loads a filter: the runner's config from the
+// runtime when it was written for this module and these descriptors (an
+// offered runner), else written here from the offer; lets the sync socket
+// and exec.fifo cross the exec.
+WasmRunnerLaunch prepare_wasm_runner(const std::string& module, WasmRunnerOffer offer, bool offered,
+                                     const SyncSocket& sync, const WasmRunnerInputs& inputs);
 
 // The last step of the init's setup for a wasm entrypoint. Only returns by
 // throwing (naming the module).

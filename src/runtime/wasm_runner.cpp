@@ -85,10 +85,10 @@ WasmRunnerOffer WasmRequests::make_offer(const std::string& module) {
   return offer;
 }
 
-void WasmRequests::compile_ahead(const std::string& rootfs, WasmRunnerOffer& offer) {
+void WasmRequests::compile_ahead(const ModuleInRoot& module, WasmRunnerOffer& offer) {
   if (!options_.wasm_cache_dir.empty()) return;
   WasmRunnerSettings settings = WasmRunnerSettings::decode(offer.settings);
-  ahead_ = CompileAhead::start(spec_, rootfs, wasm_runner_path(options_),
+  ahead_ = CompileAhead::start(module, wasm_runner_path(options_),
                                wasm::settled_compiler(settings.compiler, settings.compile_cache));
   if (!ahead_) return;
   cache_.answer_first_from(ahead_.get());
@@ -105,11 +105,26 @@ std::optional<WasmRunnerOffer> WasmRequests::offer(const std::string& rootfs) {
   if (!wasm::looks_like_wasm(wasm::handler_from_annotations(spec_.annotations), args0)) return {};
   try {
     WasmRunnerOffer offer = make_offer(args0);
-    compile_ahead(rootfs, offer);
+    if (std::optional<ModuleInRoot> module = find_module_in_root(rootfs, *spec_.process)) {
+      compile_ahead(*module, offer);
+      module_ = module->path;
+    }
+    preopens_ = offer.preopens;
+    settings_ = offer.settings;
     return offer;
   } catch (const Error&) {
     return {};
   }
+}
+
+void WasmRequests::send_runner_config(const SyncSocket& sync, const WasmRunnerInputs& inputs) {
+  UniqueFd config;
+  try {
+    if (!module_.empty()) config = write_wasm_runner_config(module_, preopens_, settings_, inputs);
+  } catch (const Error&) {
+    // The init writes it then, and reports what fails.
+  }
+  send_wasm_runner_config(sync, module_, std::move(config), inputs);
 }
 
 void WasmRequests::expect_lookups() {

@@ -11,6 +11,7 @@
 
 #include "oci/spec.hpp"
 #include "runtime/sync.hpp"
+#include "runtime/wasm_ahead.hpp"
 #include "runtime/wasm_cache.hpp"
 #include "runtime/wasm_entry.hpp"
 #include "skiff/skiff.hpp"
@@ -53,6 +54,10 @@ class WasmRequests {
   // Without a compile cache, the module in rootfs is compiled ahead
   // (CompileAhead) for the runner's lookup.
   std::optional<WasmRunnerOffer> offer(const std::string& rootfs);
+  // After an offer, once the creation hooks have run: the runner's config
+  // for the module found in the rootfs, written while the init sets up
+  // (send_wasm_runner_config). inputs: the init's, as it will see them.
+  void send_runner_config(const SyncSocket& sync, const WasmRunnerInputs& inputs);
   // A runner is on its way (offered, or asked for): the compile cache reads
   // what its entry names need now, while the runner starts.
   void expect_lookups();
@@ -61,10 +66,13 @@ class WasmRequests {
 
  private:
   WasmRunnerOffer make_offer(const std::string& module);
-  void compile_ahead(const std::string& rootfs, WasmRunnerOffer& offer);
+  void compile_ahead(const ModuleInRoot& module, WasmRunnerOffer& offer);
 
   const RuntimeOptions& options_;
   const oci::Spec& spec_;
+  std::string module_;    // where the init will find the offered runner's module ("": not found)
+  std::string preopens_;  // the offer's
+  int64_t settings_ = 0;  // the offer's
   std::unique_ptr<CompileAhead> ahead_;
   CompileCacheServer cache_;
 };

@@ -100,6 +100,47 @@ TEST_CASE("without a compile cache the module is compiled ahead, beside the setu
   }
 }
 
+TEST_CASE("the runtime writes the runner's config ahead for the module in the rootfs; the init's view wins",
+          "[wasm][ahead]") {
+  Sandbox sb;
+  const fs::path log = sb.dir / "log.json";
+  // Each case with and without a compile cache (and so a compile ahead).
+  const std::string cache = GENERATE(std::string(), std::string("cache"));
+  auto run = [&](const Bundle& b, const std::string& id) {
+    b.save();
+    return sb.skiff({"--wasm-cache", cache.empty() ? "" : (sb.dir / cache).string(), "--log", log.string(),
+                     "--debug", "run", "--bundle", b.dir.string(), id});
+  };
+  SECTION("a module the rootfs does not have, mounted into the container") {
+    Bundle b = probe_bundle(sb, {"args"});
+    fs::remove(b.rootfs / "bin/probe.wasm");
+    b.config["process"]["args"][0] = "/app/probe.wasm";
+    b.config["mounts"].push_back({{"destination", "/app/probe.wasm"},
+                                  {"type", "bind"},
+                                  {"source", WASM_PROBE},
+                                  {"options", {"bind", "ro"}}});
+    Output out = run(b, sb.new_id("mounted"));
+    INFO(out.describe());
+    CHECK(out.exit_code == 0);
+    CHECK(out.out == "argc=2\n/app/probe.wasm\nargs\n");
+  }
+  SECTION("PATH finds another module in the container than in the rootfs") {
+    // The rootfs has /bin/probe.wasm; a mount puts the printer first on PATH.
+    Bundle b = probe_bundle(sb, {"args"});
+    b.config["process"]["args"][0] = "probe.wasm";
+    b.config["process"]["env"] = {"PATH=/opt/bin:/bin"};
+    b.config["mounts"].push_back({{"destination", "/opt/bin/probe.wasm"},
+                                  {"type", "bind"},
+                                  {"source", WASM_PRINTER},
+                                  {"options", {"bind", "ro"}}});
+    Output out = run(b, sb.new_id("path"));
+    INFO(out.describe());
+    CHECK(out.exit_code == 2);
+    CHECK(out.err.find("printer: report | exit STATUS") != std::string::npos);
+    CHECK(read_file(log).find(kAheadLog) == std::string::npos);
+  }
+}
+
 TEST_CASE("the compile ahead runs sandboxed before it reads the module", "[wasm][ahead][security]") {
   int module_pipe[2], key_pipe[2];
   REQUIRE(pipe2(module_pipe, O_CLOEXEC) == 0);
