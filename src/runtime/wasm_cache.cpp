@@ -19,6 +19,7 @@
 #include "util/error.hpp"
 #include "util/fs.hpp"
 #include "util/fd.hpp"
+#include "wasm/compiler.hpp"
 
 namespace skiff::runtime {
 
@@ -74,9 +75,17 @@ bool valid_key(const std::string& key) {
 
 }  // namespace
 
-void SyncCompileCache::request(const std::string& key) { sync_.send(SyncType::WasmCacheLookup, 0, key); }
+void SyncCompileCache::request(const std::string& key) {
+  answered_by_pushed_ = pushed_ && key == pushed_key_;
+  if (!answered_by_pushed_) pushed_.reset();
+  if (!answered_by_pushed_) sync_.send(SyncType::WasmCacheLookup, 0, key);
+}
 
 wasm::CacheEntry SyncCompileCache::lookup() {
+  if (answered_by_pushed_) {
+    UniqueFd pushed = std::move(pushed_);
+    return {read_all(pushed.get()), true};
+  }
   SyncMessage entry = sync_.expect(SyncType::WasmCacheEntry);
   if (!entry.fd) return {};
   return {read_all(entry.fd.get()), entry.value != kCompiledAhead};
@@ -88,6 +97,45 @@ void SyncCompileCache::store(const std::string&, std::string_view entry) {
 }
 
 void CompileCacheServer::expect_lookups() { cpu_features(); }
+
+void CompileCacheServer::expect_module(const struct stat& file, WasmCompiler compiler) {
+  if (options_.wasm_cache_dir.empty()) return;
+  char name[160];
+  std::snprintf(name, sizeof name, "file-%" PRIx64 "-%" PRIu64 "-%" PRId64 "-%" PRId64 ".%09ld-%" PRId64 ".%09ld-",
+                static_cast<uint64_t>(file.st_dev), static_cast<uint64_t>(file.st_ino),
+                static_cast<int64_t>(file.st_size), static_cast<int64_t>(file.st_mtim.tv_sec), file.st_mtim.tv_nsec,
+                static_cast<int64_t>(file.st_ctim.tv_sec), file.st_ctim.tv_nsec);
+  file_ = name + std::string(wasm::compiler_name(compiler));
+}
+
+CompileCacheServer::Pushed CompileCacheServer::entry_to_push() {
+  if (file_.empty()) return {};
+  char target[129];
+  ssize_t n = ::readlink((options_.wasm_cache_dir + "/" + file_).c_str(), target, sizeof target - 1);
+  if (n <= 0) return {};
+  std::string key(target, static_cast<size_t>(n));
+  if (!valid_key(key)) return {};
+  UniqueFd entry(::open((options_.wasm_cache_dir + "/" + key + "-" + cpu_features()).c_str(),
+                        O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!entry) return {};
+  // What a store is for when the runner finds the pushed entry damaged (it
+  // asks instead when its key is another).
+  asked_ = key;
+  key_ = key + "-" + cpu_features();
+  return {key, std::move(entry)};
+}
+
+// A symlink made under a name of our own, then renamed over the old one.
+void CompileCacheServer::remember(const std::string& key) {
+  if (file_.empty()) return;
+  std::string hint = options_.wasm_cache_dir + "/" + file_;
+  char target[129];
+  ssize_t n = ::readlink(hint.c_str(), target, sizeof target - 1);
+  if (n > 0 && std::string_view(target, static_cast<size_t>(n)) == key) return;
+  std::string temp = hint + ".tmp" + std::to_string(::getpid());
+  if (::symlink(key.c_str(), temp.c_str()) != 0) return;
+  if (::rename(temp.c_str(), hint.c_str()) != 0) ::unlink(temp.c_str());
+}
 
 const std::string& CompileCacheServer::cpu_features() {
   if (cpu_.empty()) cpu_ = host_cpu_features();
@@ -111,7 +159,8 @@ bool CompileCacheServer::handle(const SyncMessage& message, const SyncSocket& sy
 }
 
 void CompileCacheServer::lookup(const std::string& key, const SyncSocket& sync) {
-  key_ = valid_key(key) && !options_.wasm_cache_dir.empty() ? key + "-" + cpu_features() : std::string();
+  asked_ = valid_key(key) && !options_.wasm_cache_dir.empty() ? key : std::string();
+  key_ = asked_.empty() ? std::string() : asked_ + "-" + cpu_features();
   if (ahead_) {
     UniqueFd compiled = ahead_->take(key);
     ahead_ = nullptr;
@@ -123,8 +172,9 @@ void CompileCacheServer::lookup(const std::string& key, const SyncSocket& sync) 
   UniqueFd entry;
   if (!key_.empty())
     entry.reset(::open((options_.wasm_cache_dir + "/" + key_).c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-  if (entry) sync.send_fd(SyncType::WasmCacheEntry, entry.get());
-  else sync.send(SyncType::WasmCacheEntry);
+  if (!entry) return sync.send(SyncType::WasmCacheEntry);
+  sync.send_fd(SyncType::WasmCacheEntry, entry.get());
+  remember(asked_);  // while the runner loads it
 }
 
 // Written under a name of our own, then renamed: creates running the same
@@ -144,6 +194,7 @@ void CompileCacheServer::store(int fd) {
     ::unlink(temp.c_str());
     throw_errno(path, err);
   }
+  remember(asked_);
 }
 
 }  // namespace skiff::runtime

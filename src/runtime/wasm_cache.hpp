@@ -3,6 +3,8 @@
 // host's cache directory. A cache that fails only costs a compile.
 #pragma once
 
+#include <sys/stat.h>
+
 #include <string>
 
 #include "runtime/sync.hpp"
@@ -18,13 +20,20 @@ inline constexpr int64_t kCompiledAhead = 1;
 // The init's side (the runtime has a cache directory, or compiles ahead).
 class SyncCompileCache : public wasm::CompileCache {
  public:
-  explicit SyncCompileCache(const SyncSocket& sync) : sync_(sync) {}
+  // pushed: the entry the runtime sent with the runner's config for
+  // pushed_key (CompileCacheServer::entry_to_push), if any; it answers a
+  // request for that key without asking.
+  SyncCompileCache(const SyncSocket& sync, std::string pushed_key, UniqueFd pushed)
+      : sync_(sync), pushed_key_(std::move(pushed_key)), pushed_(std::move(pushed)) {}
   void request(const std::string& key) override;
   wasm::CacheEntry lookup() override;
   void store(const std::string& key, std::string_view entry) override;
 
  private:
   const SyncSocket& sync_;
+  std::string pushed_key_;
+  UniqueFd pushed_;
+  bool answered_by_pushed_ = false;
 };
 
 // The runtime's side, during create: answers the init's requests.
@@ -37,6 +46,20 @@ class CompileCacheServer {
   // The first lookup is answered by ahead's compile when its key is the
   // one asked for (a hit in the cache directory would not have started it).
   void answer_first_from(CompileAhead* ahead) { ahead_ = ahead; }
+
+  // The module the runner will most likely load, known by its file in the
+  // rootfs (device, inode, size, times) and the compiler: the key it was
+  // last found or stored under is remembered for that file (a symlink
+  // file-IDENTITY-COMPILER -> KEY in the cache directory), so the next
+  // create pushes the entry with the runner's config instead of waiting
+  // for the runner's lookup. The runner takes a pushed entry only under the
+  // key it computes from the module it finds.
+  void expect_module(const struct stat& file, WasmCompiler compiler);
+  struct Pushed {
+    std::string key;
+    UniqueFd entry;  // empty: nothing to push
+  };
+  Pushed entry_to_push();
   // False when message is not a cache request.
   bool handle(const SyncMessage& message, const SyncSocket& sync);
 
@@ -44,10 +67,13 @@ class CompileCacheServer {
   void lookup(const std::string& key, const SyncSocket& sync);
   const std::string& cpu_features();  // read once
   void store(int fd);
+  void remember(const std::string& key);  // for the expected module's file
 
   const RuntimeOptions& options_;
   CompileAhead* ahead_ = nullptr;
-  std::string key_;  // the entry of the last lookup: what a store is for
+  std::string file_;  // the expected module's hint name ("": none)
+  std::string asked_;  // the key of the last lookup ("": none, or no cache directory)
+  std::string key_;    // its entry's name (the key and the host CPU): what a store is for
   std::string cpu_;  // the host CPU's features (entry names end with them)
 };
 

@@ -56,13 +56,15 @@ uint64_t memory_limit(const oci::Spec& spec) {
 }
 
 wasm::RunnerConfig runner_config(const std::string& module, const WasmRunnerInputs& inputs,
-                                 const std::vector<WasmPreopen>& preopens, const WasmRunnerSettings& settings) {
+                                 const std::vector<WasmPreopen>& preopens, const WasmRunnerSettings& settings,
+                                 const std::string& pushed_key) {
   const oci::Process& process = *inputs.spec->process;
   wasm::RunnerConfig config;
   config.module = module;
   config.compiler = settings.compiler;
   config.compile_cache = settings.compile_cache;
   config.compiled_ahead = settings.compiled_ahead;
+  config.pushed_key = pushed_key;
   config.run.args = process.args;
   config.run.env = process.env;
   // Paths in the container (its rootfs, nothing of the host).
@@ -102,9 +104,9 @@ WasmRunnerOffer receive_wasm_runner(const SyncSocket& sync) {
 }
 
 UniqueFd write_wasm_runner_config(const std::string& module, const std::string& preopens, int64_t settings,
-                                  const WasmRunnerInputs& inputs) {
+                                  const WasmRunnerInputs& inputs, const std::string& pushed_key) {
   wasm::RunnerConfig config = runner_config(module, inputs, wasm::preopens_from_json(preopens),
-                                            WasmRunnerSettings::decode(settings));
+                                            WasmRunnerSettings::decode(settings), pushed_key);
   return wasm::sealed_config_memfd(wasm::serialize_runner_config(config));
 }
 
@@ -114,20 +116,28 @@ int64_t config_descriptors(const WasmRunnerInputs& inputs) {
   return int64_t{inputs.sync_fd} << 32 | static_cast<uint32_t>(inputs.fifo_fd);
 }
 
-// The runtime's config, when it names this module and these descriptors.
-UniqueFd config_from_runtime(const std::string& module, const SyncSocket& sync, const WasmRunnerInputs& inputs) {
+// The runtime's config and the cache entry it names, when it is for this
+// module and these descriptors; both messages are read either way.
+void take_config_from_runtime(const std::string& module, const SyncSocket& sync, const WasmRunnerInputs& inputs,
+                              WasmRunnerLaunch& launch) {
   SyncMessage config = sync.expect(SyncType::WasmRunnerConfig);
-  if (!config.fd || config.text != module || config.value != config_descriptors(inputs)) return {};
+  SyncMessage entry = sync.expect(SyncType::WasmCacheEntry);
+  if (!config.fd || config.text != module || config.value != config_descriptors(inputs)) return;
   keep_across_exec(config.fd.get(), "the runner's config");
-  return std::move(config.fd);
+  launch.config = std::move(config.fd);
+  if (!entry.fd) return;
+  keep_across_exec(entry.fd.get(), "a compiled module");
+  launch.cache_entry = std::move(entry.fd);
 }
 
 }  // namespace
 
 void send_wasm_runner_config(const SyncSocket& sync, const std::string& module, UniqueFd config,
-                             const WasmRunnerInputs& inputs) {
+                             const WasmRunnerInputs& inputs, UniqueFd cache_entry) {
   if (config) sync.send_fd(SyncType::WasmRunnerConfig, config.get(), module, config_descriptors(inputs));
   else sync.send(SyncType::WasmRunnerConfig);
+  if (config && cache_entry) sync.send_fd(SyncType::WasmCacheEntry, cache_entry.get());
+  else sync.send(SyncType::WasmCacheEntry);
 }
 
 WasmRunnerLaunch prepare_wasm_runner(const std::string& module, WasmRunnerOffer offer, bool offered,
@@ -136,7 +146,7 @@ WasmRunnerLaunch prepare_wasm_runner(const std::string& module, WasmRunnerOffer 
   launch.module = module;
   launch.runner = std::move(offer.runner);
   if (!launch.runner) throw Error("wasm module " + module + ": the runtime sent no runner");
-  if (offered) launch.config = config_from_runtime(module, sync, inputs);
+  if (offered) take_config_from_runtime(module, sync, inputs, launch);
   if (!launch.config) launch.config = write_wasm_runner_config(module, offer.preopens, offer.settings, inputs);
   keep_across_exec(inputs.sync_fd, "the sync socket");
   keep_across_exec(inputs.fifo_fd, "exec.fifo");
@@ -145,8 +155,9 @@ WasmRunnerLaunch prepare_wasm_runner(const std::string& module, WasmRunnerOffer 
 
 void exec_wasm_runner(const WasmRunnerLaunch& launch) {
   std::string config_fd = std::to_string(launch.config.get());
+  std::string entry_fd = std::to_string(launch.cache_entry.get());
   char name[] = "skiff-wasm";
-  char* argv[] = {name, config_fd.data(), nullptr};
+  char* argv[] = {name, config_fd.data(), launch.cache_entry ? entry_fd.data() : nullptr, nullptr};
   char* envp[] = {nullptr};  // the module's environment is in the config
   ::syscall(SYS_execveat, launch.runner.get(), "", argv, envp, AT_EMPTY_PATH);
   throw_errno("wasm module " + launch.module + ": executing the runner");

@@ -26,6 +26,7 @@ struct WasmRunnerLaunch {
   std::string module;
   UniqueFd runner;
   UniqueFd config;
+  UniqueFd cache_entry;  // pushed by the runtime with the config, if any
 };
 
 // What the init needs from the runtime to exec the runner: its binary (a
@@ -54,16 +55,18 @@ void request_wasm_runner(const std::string& module, const SyncSocket& sync);
 WasmRunnerOffer receive_wasm_runner(const SyncSocket& sync);
 
 // The runner's config for module (a sealed memfd, open across exec), from
-// what an offer carries (preopens JSON, settings) and inputs.
+// what an offer carries (preopens JSON, settings) and inputs; pushed_key:
+// the key of the cache entry sent along with it, if any.
 UniqueFd write_wasm_runner_config(const std::string& module, const std::string& preopens, int64_t settings,
-                                  const WasmRunnerInputs& inputs);
+                                  const WasmRunnerInputs& inputs, const std::string& pushed_key = {});
 
 // What the runtime sends after an offer, once the creation hooks have run
-// (while the init still sets up, off its path): the runner's config as
-// write_wasm_runner_config makes it, for the module it found in the
-// rootfs; none when it could not write one.
+// (while the init still sets up, off its path), in two messages: the
+// runner's config as write_wasm_runner_config makes it, for the module it
+// found in the rootfs (none when it could not write one), then the cache
+// entry it names (WasmCacheEntry; none when there is no such entry).
 void send_wasm_runner_config(const SyncSocket& sync, const std::string& module, UniqueFd config,
-                             const WasmRunnerInputs& inputs);
+                             const WasmRunnerInputs& inputs, UniqueFd cache_entry);
 
 // Before any seccomp stage loads a filter: the runner's config from the
 // runtime when it was written for this module and these descriptors (an

@@ -108,6 +108,9 @@ std::optional<WasmRunnerOffer> WasmRequests::offer(const std::string& rootfs) {
     if (std::optional<ModuleInRoot> module = find_module_in_root(rootfs, *spec_.process)) {
       compile_ahead(*module, offer);
       module_ = module->path;
+      struct stat file;
+      if (::fstat(module->file.get(), &file) == 0)
+        cache_.expect_module(file, wasm::settled_compiler(options_.wasm_compiler, true));
     }
     preopens_ = offer.preopens;
     settings_ = offer.settings;
@@ -119,12 +122,16 @@ std::optional<WasmRunnerOffer> WasmRequests::offer(const std::string& rootfs) {
 
 void WasmRequests::send_runner_config(const SyncSocket& sync, const WasmRunnerInputs& inputs) {
   UniqueFd config;
+  CompileCacheServer::Pushed pushed;
   try {
-    if (!module_.empty()) config = write_wasm_runner_config(module_, preopens_, settings_, inputs);
+    if (!module_.empty()) {
+      pushed = cache_.entry_to_push();
+      config = write_wasm_runner_config(module_, preopens_, settings_, inputs, pushed.entry ? pushed.key : "");
+    }
   } catch (const Error&) {
     // The init writes it then, and reports what fails.
   }
-  send_wasm_runner_config(sync, module_, std::move(config), inputs);
+  send_wasm_runner_config(sync, module_, std::move(config), inputs, std::move(pushed.entry));
 }
 
 void WasmRequests::expect_lookups() {

@@ -68,6 +68,7 @@ std::string serialize_runner_config(const RunnerConfig& config) {
            {"compiler", compiler_name(config.compiler)},
            {"compileCache", config.compile_cache},
            {"compiledAhead", config.compiled_ahead},
+           {"pushedKey", config.pushed_key},
            {"args", config.run.args},
            {"env", config.run.env},
            {"preopens", preopens},
@@ -98,6 +99,7 @@ RunnerConfig parse_runner_config(std::string_view text) {
     config.compiler = *compiler;
     in.at("compileCache").get_to(config.compile_cache);
     in.at("compiledAhead").get_to(config.compiled_ahead);
+    in.at("pushedKey").get_to(config.pushed_key);
     in.at("args").get_to(config.run.args);
     in.at("env").get_to(config.run.env);
     for (const json& preopen : in.at("preopens"))

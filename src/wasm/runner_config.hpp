@@ -22,6 +22,7 @@ struct RunnerConfig {
   WasmCompiler compiler = WasmCompiler::Auto;
   bool compile_cache = false;  // the runtime keeps compiled modules (it has a cache directory)
   bool compiled_ahead = false;  // the runtime compiles the module beside the setup: ask it
+  std::string pushed_key;       // the key of the cache entry the runtime sent along (our second argument)
   RunConfig run;       // args, env, preopens, limits
   std::vector<oci::Hook> start_container;
   std::string hook_state;  // the state JSON the hooks get (status "running")

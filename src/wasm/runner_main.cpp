@@ -57,10 +57,12 @@ std::string read_all(int fd) {
   }
 }
 
-int config_fd_of(int argc, char** argv) {
+// argv[index] as a descriptor number (3 or more), else -1.
+int fd_argument(int argc, char** argv, int index) {
+  if (index >= argc) return -1;
   char* end = nullptr;
-  long fd = argc == 2 ? std::strtol(argv[1], &end, 10) : -1;
-  if (argc != 2 || *end != '\0' || fd < 3 || fd > 1 << 20) return -1;
+  long fd = std::strtol(argv[index], &end, 10);
+  if (*end != '\0' || fd < 3 || fd > 1 << 20) return -1;
   return static_cast<int>(fd);
 }
 
@@ -173,7 +175,9 @@ int main(int argc, char** argv) {
   // Until `start`, the runtime is on the other end of the sync socket: no
   // process of the container may ptrace us (the exec made us dumpable).
   ::prctl(PR_SET_DUMPABLE, 0);
-  int config_fd = wasm::config_fd_of(argc, argv);
+  // The config, then the cache entry the runtime pushed with it, if any.
+  int config_fd = argc == 2 || argc == 3 ? wasm::fd_argument(argc, argv, 1) : -1;
+  UniqueFd pushed_entry(wasm::fd_argument(argc, argv, 2));
   if (config_fd < 0) {
     wasm::write_stderr("skiff-wasm: the WebAssembly runner of skiff; only a container's init runs it\n");
     return 2;
@@ -188,7 +192,8 @@ int main(int argc, char** argv) {
     sync = runtime::SyncSocket(UniqueFd(config.sync_fd));
     wasm::name_after(config.module);
     wasm::one_wasi_worker_thread();
-    if (config.compile_cache || config.compiled_ahead) cache.emplace(sync);
+    if (config.compile_cache || config.compiled_ahead) cache.emplace(sync, config.pushed_key, std::move(pushed_entry));
+    pushed_entry.reset();
     loader = wasm::begin_loading(config.module, cache ? &*cache : nullptr, config.compiler, config.compile_cache);
     // A program from the cache passed the create's checks before: it is
     // linked while `create` returns and `start` comes.

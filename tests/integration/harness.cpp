@@ -473,4 +473,12 @@ SubreaperScope::~SubreaperScope() {
   }
 }
 
+std::vector<fs::path> wasm_cache_entries(const fs::path& cache) {
+  std::vector<fs::path> entries;
+  if (!fs::exists(cache)) return entries;
+  for (const auto& entry : fs::directory_iterator(cache))
+    if (entry.path().filename().string().rfind("file-", 0) != 0) entries.push_back(entry.path());
+  return entries;
+}
+
 }  // namespace skiff_test

@@ -168,6 +168,9 @@ std::string read_link(const fs::path& path);
 std::vector<std::string> mounts_under(const fs::path& prefix);
 // Seconds of /proc/uptime (first field).
 double host_uptime();
+// The compiled modules in a wasm compile cache directory (not the
+// file-... hints beside them), none when it does not exist.
+std::vector<fs::path> wasm_cache_entries(const fs::path& cache);
 
 }  // namespace skiff_test
 

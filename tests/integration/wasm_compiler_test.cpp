@@ -37,8 +37,7 @@ struct CompilerRun {
 
 std::vector<std::string> cache_entries(const fs::path& cache) {
   std::vector<std::string> names;
-  if (!fs::exists(cache)) return names;
-  for (const auto& entry : fs::directory_iterator(cache)) names.push_back(entry.path().filename().string());
+  for (const auto& entry : wasm_cache_entries(cache)) names.push_back(entry.filename().string());
   return names;
 }
 

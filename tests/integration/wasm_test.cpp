@@ -251,8 +251,7 @@ TEST_CASE("compiled modules are cached by content digest", "[wasm]") {
   Output first = run();
   INFO(first.describe());
   CHECK(first.exit_code == 5);
-  std::vector<fs::path> entries;
-  for (const auto& entry : fs::directory_iterator(cache)) entries.push_back(entry.path());
+  std::vector<fs::path> entries = wasm_cache_entries(cache);
   REQUIRE(entries.size() == 1);
   CHECK(entries[0].filename().string().find("wasmtime48-") == 0);
   CHECK(fs::status(cache).permissions() == fs::perms::owner_all);
@@ -290,7 +289,43 @@ TEST_CASE("compiled modules are cached by content digest", "[wasm]") {
     Output out = sb.skiff({"--wasm-cache", cache.string(), "run", "--bundle", other.dir.string(), sb.new_id("other")});
     INFO(out.describe());
     CHECK(out.exit_code == 0);
-    CHECK(std::distance(fs::directory_iterator(cache), fs::directory_iterator()) == 2);
+    CHECK(wasm_cache_entries(cache).size() == 2);
+  }
+  SECTION("the next create sends the entry with the runner's config, found by the module's file") {
+    // A symlink named after the module's file (device, inode, size, times)
+    // and the compiler names the entry's key.
+    std::vector<fs::path> hints;
+    for (const auto& entry : fs::directory_iterator(cache))
+      if (entry.path().filename().string().rfind("file-", 0) == 0) hints.push_back(entry.path());
+    REQUIRE(hints.size() == 1);
+    CHECK(hints[0].filename().string().ends_with("-cranelift"));
+    CHECK(entries[0].filename().string().rfind(read_link(hints[0]) + "-", 0) == 0);
+    SECTION("and the runner takes it") {
+      Output second = run();
+      INFO(second.describe());
+      CHECK(second.exit_code == 5);
+      CHECK(fs::last_write_time(entries[0]) == stored);
+    }
+    SECTION("but only under the key of the module it finds: a hint naming another module's entry is not taken") {
+      Bundle other = probe_bundle(sb, {"args"});
+      write_file(other.rootfs / "bin/probe.wasm", read_file(WASM_PROBE) + std::string("\0\x04\x03" "abc", 6));
+      other.save();
+      REQUIRE(sb.skiff({"--wasm-cache", cache.string(), "run", "--bundle", other.dir.string(), sb.new_id("other")})
+                  .exit_code == 0);
+      std::string other_key;
+      for (const auto& entry : fs::directory_iterator(cache))
+        if (entry.path() != hints[0] && entry.path().filename().string().rfind("file-", 0) == 0)
+          other_key = read_link(entry.path());
+      REQUIRE(!other_key.empty());
+      fs::remove(hints[0]);
+      fs::create_symlink(other_key, hints[0]);
+      Output second = run();
+      INFO(second.describe());
+      CHECK(second.exit_code == 5);
+      CHECK(second.out.empty());
+      // The runner asked for its own entry, and the hint names it again.
+      CHECK(entries[0].filename().string().rfind(read_link(hints[0]) + "-", 0) == 0);
+    }
   }
 }
 
