@@ -14,6 +14,7 @@ RunnerConfig config_with_filter(std::vector<sock_filter> instructions) {
   config.compiler = skiff::WasmCompiler::Winch;
   config.compile_cache = true;
   config.compiled_ahead = true;
+  config.pushed_key = "wasmtime48-0-8-e1-abc";
   config.run.args = {"/app.wasm", "--flag"};
   config.run.env = {"PATH=/bin", "EMPTY="};
   config.run.preopens = {{"/data", "/data", false}};
@@ -46,6 +47,7 @@ TEST_CASE("a runner config with a seccomp filter reads back as written") {
   CHECK(back.compiler == skiff::WasmCompiler::Winch);
   CHECK(back.compile_cache);
   CHECK(back.compiled_ahead);
+  CHECK(back.pushed_key == "wasmtime48-0-8-e1-abc");
   CHECK(back.run.env == std::vector<std::string>{"PATH=/bin", "EMPTY="});
   CHECK(back.run.preopens.size() == 1);
   CHECK_FALSE(back.run.preopens[0].writable);
