@@ -77,8 +77,9 @@ bool valid_key(const std::string& key) {
 
 void SyncCompileCache::request(const std::string& key) {
   answered_by_pushed_ = pushed_ && key == pushed_key_;
-  if (!answered_by_pushed_) pushed_.reset();
-  if (!answered_by_pushed_) sync_.send(SyncType::WasmCacheLookup, 0, key);
+  if (answered_by_pushed_) return;
+  pushed_.reset();
+  sync_.send(SyncType::WasmCacheLookup, 0, key);
 }
 
 wasm::CacheEntry SyncCompileCache::lookup() {
@@ -108,13 +109,17 @@ void CompileCacheServer::expect_module(const struct stat& file, WasmCompiler com
   file_ = name + std::string(wasm::compiler_name(compiler));
 }
 
-CompileCacheServer::Pushed CompileCacheServer::entry_to_push() {
-  if (file_.empty()) return {};
+std::string CompileCacheServer::remembered() const {
   char target[129];
   ssize_t n = ::readlink((options_.wasm_cache_dir + "/" + file_).c_str(), target, sizeof target - 1);
-  if (n <= 0) return {};
-  std::string key(target, static_cast<size_t>(n));
-  if (!valid_key(key)) return {};
+  std::string key(target, static_cast<size_t>(std::max<ssize_t>(n, 0)));
+  return valid_key(key) ? key : std::string();
+}
+
+CompileCacheServer::Pushed CompileCacheServer::entry_to_push() {
+  if (file_.empty()) return {};
+  std::string key = remembered();
+  if (key.empty()) return {};
   UniqueFd entry(::open((options_.wasm_cache_dir + "/" + key + "-" + cpu_features()).c_str(),
                         O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   if (!entry) return {};
@@ -127,11 +132,8 @@ CompileCacheServer::Pushed CompileCacheServer::entry_to_push() {
 
 // A symlink made under a name of our own, then renamed over the old one.
 void CompileCacheServer::remember(const std::string& key) {
-  if (file_.empty()) return;
+  if (file_.empty() || key.empty() || remembered() == key) return;
   std::string hint = options_.wasm_cache_dir + "/" + file_;
-  char target[129];
-  ssize_t n = ::readlink(hint.c_str(), target, sizeof target - 1);
-  if (n > 0 && std::string_view(target, static_cast<size_t>(n)) == key) return;
   std::string temp = hint + ".tmp" + std::to_string(::getpid());
   if (::symlink(key.c_str(), temp.c_str()) != 0) return;
   if (::rename(temp.c_str(), hint.c_str()) != 0) ::unlink(temp.c_str());

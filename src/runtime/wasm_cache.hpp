@@ -68,6 +68,7 @@ class CompileCacheServer {
   const std::string& cpu_features();  // read once
   void store(int fd);
   void remember(const std::string& key);  // for the expected module's file
+  std::string remembered() const;         // its key, "" when none (or not one of ours)
 
   const RuntimeOptions& options_;
   CompileAhead* ahead_ = nullptr;
