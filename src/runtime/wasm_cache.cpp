@@ -99,12 +99,14 @@ void SyncCompileCache::store(const std::string&, std::string_view entry) {
 
 void CompileCacheServer::expect_lookups() { cpu_features(); }
 
+// Not the device: overlayfs gives every mount its own, while a file of an
+// image's lower layer keeps its inode and times in every container.
 void CompileCacheServer::expect_module(const struct stat& file, WasmCompiler compiler) {
   if (options_.wasm_cache_dir.empty()) return;
   char name[160];
-  std::snprintf(name, sizeof name, "file-%" PRIx64 "-%" PRIu64 "-%" PRId64 "-%" PRId64 ".%09ld-%" PRId64 ".%09ld-",
-                static_cast<uint64_t>(file.st_dev), static_cast<uint64_t>(file.st_ino),
-                static_cast<int64_t>(file.st_size), static_cast<int64_t>(file.st_mtim.tv_sec), file.st_mtim.tv_nsec,
+  std::snprintf(name, sizeof name, "file-%" PRIu64 "-%" PRId64 "-%" PRId64 ".%09ld-%" PRId64 ".%09ld-",
+                static_cast<uint64_t>(file.st_ino), static_cast<int64_t>(file.st_size),
+                static_cast<int64_t>(file.st_mtim.tv_sec), file.st_mtim.tv_nsec,
                 static_cast<int64_t>(file.st_ctim.tv_sec), file.st_ctim.tv_nsec);
   file_ = name + std::string(wasm::compiler_name(compiler));
 }
@@ -131,8 +133,12 @@ CompileCacheServer::Pushed CompileCacheServer::entry_to_push() {
 }
 
 // A symlink made under a name of our own, then renamed over the old one.
-void CompileCacheServer::remember(const std::string& key) {
-  if (file_.empty() || key.empty() || remembered() == key) return;
+// A new hint only comes with a new entry (one per compile, not one per
+// rootfs copy of a module that is already cached); a hit corrects one.
+void CompileCacheServer::remember(const std::string& key, bool new_entry) {
+  if (file_.empty() || key.empty()) return;
+  std::string known = remembered();
+  if (known == key || (known.empty() && !new_entry)) return;
   std::string hint = options_.wasm_cache_dir + "/" + file_;
   std::string temp = hint + ".tmp" + std::to_string(::getpid());
   if (::symlink(key.c_str(), temp.c_str()) != 0) return;
@@ -176,7 +182,7 @@ void CompileCacheServer::lookup(const std::string& key, const SyncSocket& sync) 
     entry.reset(::open((options_.wasm_cache_dir + "/" + key_).c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   if (!entry) return sync.send(SyncType::WasmCacheEntry);
   sync.send_fd(SyncType::WasmCacheEntry, entry.get());
-  remember(asked_);  // while the runner loads it
+  remember(asked_, false);  // while the runner loads it
 }
 
 // Written under a name of our own, then renamed: creates running the same
@@ -196,7 +202,7 @@ void CompileCacheServer::store(int fd) {
     ::unlink(temp.c_str());
     throw_errno(path, err);
   }
-  remember(asked_);
+  remember(asked_, true);
 }
 
 }  // namespace skiff::runtime

@@ -48,8 +48,8 @@ class CompileCacheServer {
   void answer_first_from(CompileAhead* ahead) { ahead_ = ahead; }
 
   // The module the runner will most likely load, known by its file in the
-  // rootfs (device, inode, size, times) and the compiler: the key it was
-  // last found or stored under is remembered for that file (a symlink
+  // rootfs (inode, size, times) and the compiler: the key it was stored
+  // (or last found) under is remembered for that file (a symlink
   // file-IDENTITY-COMPILER -> KEY in the cache directory), so the next
   // create pushes the entry with the runner's config instead of waiting
   // for the runner's lookup. The runner takes a pushed entry only under the
@@ -67,7 +67,7 @@ class CompileCacheServer {
   void lookup(const std::string& key, const SyncSocket& sync);
   const std::string& cpu_features();  // read once
   void store(int fd);
-  void remember(const std::string& key);  // for the expected module's file
+  void remember(const std::string& key, bool new_entry);  // for the expected module's file
   std::string remembered() const;         // its key, "" when none (or not one of ours)
 
   const RuntimeOptions& options_;

@@ -306,6 +306,18 @@ TEST_CASE("compiled modules are cached by content digest", "[wasm]") {
       CHECK(second.exit_code == 5);
       CHECK(fs::last_write_time(entries[0]) == stored);
     }
+    SECTION("a copy of the rootfs (another file, the same module) finds the entry and adds no hint") {
+      Bundle copy = probe_bundle(sb, {"exit", "6"});
+      copy.save();
+      Output out = sb.skiff({"--wasm-cache", cache.string(), "run", "--bundle", copy.dir.string(), sb.new_id("copy")});
+      INFO(out.describe());
+      CHECK(out.exit_code == 6);
+      CHECK(wasm_cache_entries(cache).size() == 1);
+      size_t hint_count = 0;
+      for (const auto& entry : fs::directory_iterator(cache))
+        hint_count += entry.path().filename().string().rfind("file-", 0) == 0;
+      CHECK(hint_count == 1);
+    }
     SECTION("but only under the key of the module it finds: a hint naming another module's entry is not taken") {
       Bundle other = probe_bundle(sb, {"args"});
       write_file(other.rootfs / "bin/probe.wasm", read_file(WASM_PROBE) + std::string("\0\x04\x03" "abc", 6));
