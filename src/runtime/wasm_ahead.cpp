@@ -27,19 +27,17 @@ bool is_core_module(int fd) {
   return ::pread(fd, head.data(), head.size(), 0) == static_cast<ssize_t>(head.size()) && head == kCoreModule;
 }
 
-bool is_regular_in_root(int root, const std::string& path, UniqueFd& found) {
-  found = mounts::open_in_root(root, path, O_PATH | O_CLOEXEC);
-  struct stat st;
-  return found && ::fstat(found.get(), &st) == 0 && S_ISREG(st.st_mode);
+bool is_regular_in_root(int root, const std::string& path, ModuleInRoot& found) {
+  found.file = mounts::open_in_root(root, path, O_PATH | O_CLOEXEC);
+  return found.file && ::fstat(found.file.get(), &found.stat) == 0 && S_ISREG(found.stat.st_mode);
 }
 
 // The module opened for reading, when it is a core module of a size we
 // compile ahead. Opened through its O_PATH fd once known to be a regular
 // file: a device node or a fifo in a rootfs must never be opened on the host.
-UniqueFd open_core_module(int file) {
-  struct stat st;
-  if (::fstat(file, &st) != 0 || st.st_size > CompileAhead::kMaxModuleSize) return {};
-  std::string reopen = "/proc/self/fd/" + std::to_string(file);
+UniqueFd open_core_module(const ModuleInRoot& found) {
+  if (found.stat.st_size > CompileAhead::kMaxModuleSize) return {};
+  std::string reopen = "/proc/self/fd/" + std::to_string(found.file.get());
   UniqueFd module(::open(reopen.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
   return module && is_core_module(module.get()) ? std::move(module) : UniqueFd();
 }
@@ -91,11 +89,11 @@ std::optional<ModuleInRoot> find_module_in_root(const std::string& rootfs, const
   const std::string& name = process.args.front();
   if (name.find('/') != std::string::npos) {
     module.path = name.front() == '/' ? name : process.cwd + "/" + name;
-    if (!is_regular_in_root(root.get(), module.path, module.file)) return std::nullopt;
+    if (!is_regular_in_root(root.get(), module.path, module)) return std::nullopt;
   } else {
     // Relative entries of PATH from the container's /, where the init looks.
     module.path = find_on_path(process, [&](const std::string& candidate) {
-      return is_regular_in_root(root.get(), candidate, module.file);
+      return is_regular_in_root(root.get(), candidate, module);
     });
     if (module.path.empty()) return std::nullopt;
   }
@@ -104,7 +102,7 @@ std::optional<ModuleInRoot> find_module_in_root(const std::string& rootfs, const
 
 std::unique_ptr<CompileAhead> CompileAhead::start(const ModuleInRoot& found, const std::string& runner,
                                                   WasmCompiler compiler) {
-  UniqueFd module = open_core_module(found.file.get());
+  UniqueFd module = open_core_module(found);
   if (!module) return nullptr;
   UniqueFd entry(::memfd_create("skiff-wasm-ahead", MFD_CLOEXEC));
   int pipe[2];

@@ -11,6 +11,7 @@
 // memory, signals and its own descriptors.
 #pragma once
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <memory>
@@ -30,6 +31,7 @@ namespace skiff::runtime {
 struct ModuleInRoot {
   std::string path;  // in the container
   UniqueFd file;     // O_PATH
+  struct stat stat {};
 };
 std::optional<ModuleInRoot> find_module_in_root(const std::string& rootfs, const oci::Process& process);
 

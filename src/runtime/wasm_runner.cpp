@@ -68,13 +68,15 @@ WasmRunnerSettings WasmRunnerSettings::decode(int64_t value) {
           (value & kCompiledAheadBit) != 0};
 }
 
-WasmRunnerOffer WasmRequests::make_offer(const std::string& module) {
-  std::string path;
+std::string WasmRequests::runner_path(const std::string& module) const {
   try {
-    path = wasm_runner_path(options_);
+    return wasm_runner_path(options_);
   } catch (const Error& e) {
     throw e.wrap("wasm module " + module);
   }
+}
+
+WasmRunnerOffer WasmRequests::make_offer(const std::string& module, const std::string& path) {
   // Checked before anything runs the module: a bad annotation fails the create.
   auto preopens = wasm::container_preopens(spec_.annotations, options_.wasm_preopens);
   WasmRunnerOffer offer;
@@ -85,10 +87,10 @@ WasmRunnerOffer WasmRequests::make_offer(const std::string& module) {
   return offer;
 }
 
-void WasmRequests::compile_ahead(const ModuleInRoot& module, WasmRunnerOffer& offer) {
+void WasmRequests::compile_ahead(const ModuleInRoot& module, const std::string& runner, WasmRunnerOffer& offer) {
   if (!options_.wasm_cache_dir.empty()) return;
   WasmRunnerSettings settings = WasmRunnerSettings::decode(offer.settings);
-  ahead_ = CompileAhead::start(module, wasm_runner_path(options_),
+  ahead_ = CompileAhead::start(module, runner,
                                wasm::settled_compiler(settings.compiler, settings.compile_cache));
   if (!ahead_) return;
   cache_.answer_first_from(ahead_.get());
@@ -104,13 +106,12 @@ std::optional<WasmRunnerOffer> WasmRequests::offer(const std::string& rootfs) {
   const std::string& args0 = spec_.process->args.front();
   if (!wasm::looks_like_wasm(wasm::handler_from_annotations(spec_.annotations), args0)) return {};
   try {
-    WasmRunnerOffer offer = make_offer(args0);
+    const std::string runner = runner_path(args0);
+    WasmRunnerOffer offer = make_offer(args0, runner);
     if (std::optional<ModuleInRoot> module = find_module_in_root(rootfs, *spec_.process)) {
-      compile_ahead(*module, offer);
+      compile_ahead(*module, runner, offer);
       module_ = module->path;
-      struct stat file;
-      if (::fstat(module->file.get(), &file) == 0)
-        cache_.expect_module(file, wasm::settled_compiler(options_.wasm_compiler, true));
+      cache_.expect_module(module->stat, wasm::settled_compiler(options_.wasm_compiler, true));
     }
     preopens_ = offer.preopens;
     settings_ = offer.settings;
@@ -140,7 +141,7 @@ void WasmRequests::expect_lookups() {
 
 bool WasmRequests::handle(const SyncMessage& message, const SyncSocket& sync) {
   if (message.type != SyncType::WasmRunner) return cache_.handle(message, sync);
-  WasmRunnerOffer offer = make_offer(message.text);
+  WasmRunnerOffer offer = make_offer(message.text, runner_path(message.text));
   sync.send_fd(SyncType::WasmRunner, offer.runner.get(), offer.preopens, offer.settings);
   expect_lookups();
   return true;

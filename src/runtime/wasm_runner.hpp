@@ -65,8 +65,9 @@ class WasmRequests {
   bool handle(const SyncMessage& message, const SyncSocket& sync);
 
  private:
-  WasmRunnerOffer make_offer(const std::string& module);
-  void compile_ahead(const ModuleInRoot& module, WasmRunnerOffer& offer);
+  std::string runner_path(const std::string& module) const;  // throws naming the module
+  WasmRunnerOffer make_offer(const std::string& module, const std::string& runner);
+  void compile_ahead(const ModuleInRoot& module, const std::string& runner, WasmRunnerOffer& offer);
 
   const RuntimeOptions& options_;
   const oci::Spec& spec_;

@@ -12,20 +12,13 @@
 #include <thread>
 
 #include "integration/harness.hpp"
+#include "integration/wasm_probe.hpp"
 
 using namespace skiff_test;
 
 namespace {
 
 constexpr std::string_view kAheadLog = "wasm module compiled ahead: wasmtime48-";
-
-Bundle probe_bundle(Sandbox& sb, std::vector<std::string> probe_args) {
-  std::vector<std::string> args{"/bin/probe.wasm"};
-  args.insert(args.end(), probe_args.begin(), probe_args.end());
-  Bundle b = sb.bundle(args);
-  fs::copy_file(WASM_PROBE, b.rootfs / "bin/probe.wasm", fs::copy_options::overwrite_existing);
-  return b;
-}
 
 // `skiff run` without a compile cache, logging at debug level into log.
 Output run_uncached(Sandbox& sb, const Bundle& b, const fs::path& log, const std::string& id) {

@@ -10,20 +10,11 @@
 #include <thread>
 
 #include "integration/harness.hpp"
+#include "integration/wasm_probe.hpp"
 
 using namespace skiff_test;
 
 namespace {
-
-// A bundle running the probe module, copied to /bin/probe.wasm in its rootfs.
-Bundle probe_bundle(Sandbox& sb, std::vector<std::string> probe_args, fs::perms mode = fs::perms(0755)) {
-  std::vector<std::string> args{"/bin/probe.wasm"};
-  args.insert(args.end(), probe_args.begin(), probe_args.end());
-  Bundle b = sb.bundle(args);
-  fs::copy_file(WASM_PROBE, b.rootfs / "bin/probe.wasm", fs::copy_options::overwrite_existing);
-  fs::permissions(b.rootfs / "bin/probe.wasm", mode);
-  return b;
-}
 
 std::string readlink_in_proc(int pid, const std::string& ns) {
   return read_link("/proc/" + std::to_string(pid) + "/ns/" + ns);
